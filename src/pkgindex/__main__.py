@@ -1,0 +1,3 @@
+from pkgindex.cli import main
+
+raise SystemExit(main())
