@@ -1,0 +1,98 @@
+"""The command line: argument parsing, output, exit statuses. No logic of its own.
+
+Each group of subcommands lives in its own module with a ``register(subparsers)`` function that
+adds parsers whose ``func`` takes the parsed arguments and returns an exit status. Errors are
+handled here, in one place: a PkgIndexError becomes ``error:``/``hint:`` lines on stderr and its
+exit status; a traceback is shown only with ``-v``.
+
+Exit statuses: 0 success, 1 failure, 2 usage or configuration error, 3 partial failure of a
+batch, 4 git, 5 build, 6 verification, 7 push failed after retries, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from pkgindex import __version__
+from pkgindex.errors import EXIT_INTERRUPTED, EXIT_USAGE, PkgIndexError, ValidationError
+
+SCHEMA_VERSION = 1
+
+_COMMAND_MODULES = ("index", "pull", "github")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pkgindex",
+        description="Host the Python packages your project needs but cannot take from PyPI.",
+    )
+    parser.add_argument("--version", action="version", version=f"pkgindex {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0, help="more output (-vv: stream subprocess output)")
+    common.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in _COMMAND_MODULES:
+        module = __import__(f"pkgindex.cli._{name}", fromlist=["register"])
+        module.register(subparsers, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        status: int = args.func(args)
+    except ValidationError as exc:
+        for problem in exc.problems:
+            _print_error(problem)
+        _print_error(exc)
+        _traceback(args, exc)
+        return exc.exit_status
+    except PkgIndexError as exc:
+        _print_error(exc)
+        _traceback(args, exc)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_USAGE
+    return status
+
+
+def emit(args: argparse.Namespace, document: dict[str, Any], lines: Sequence[str]) -> None:
+    """Print a result: one JSON document with --json, else human lines (unless -q)."""
+    if args.json:
+        json.dump({"schema_version": SCHEMA_VERSION, **document}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif not args.quiet:
+        for line in lines:
+            print(line)
+
+
+def _print_error(exc: PkgIndexError) -> None:
+    print(f"error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"  hint: {exc.hint}", file=sys.stderr)
+
+
+def _traceback(args: argparse.Namespace, exc: BaseException) -> None:
+    if args.verbose:
+        logging.getLogger("pkgindex").debug("traceback", exc_info=exc)
+
+
+def _configure_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("pkgindex")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
