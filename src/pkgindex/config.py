@@ -125,7 +125,9 @@ def _project_config(name: str, table: Mapping[str, Any], problems: list[str]) ->
     )
 
 
-def _expect(table: Mapping[str, Any], key: str, kind: type, default: Any, problems: list[str]) -> Any:
+def _expect(
+    table: Mapping[str, Any], key: str, kind: type, default: Any, problems: list[str]
+) -> Any:
     value = table.get(key, default)
     if value is not default and not isinstance(value, kind):
         problems.append(f"{key} must be a {kind.__name__}, not {type(value).__name__}")

@@ -33,7 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"pkgindex {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="count", default=0, help="more output (-vv: stream subprocess output)")
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more output (-vv: stream subprocess output)",
+    )
     common.add_argument("-q", "--quiet", action="store_true", help="only errors")
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

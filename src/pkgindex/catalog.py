@@ -1,0 +1,77 @@
+"""Read the published PEP 691 JSON pages back into the model: they are the catalog."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from packaging.utils import NormalizedName
+from packaging.version import InvalidVersion
+
+from pkgindex.distfile import parse_filename
+from pkgindex.errors import IntegrityError, InvalidDistributionError
+from pkgindex.model import IndexFile, Project, parse_upload_time
+from pkgindex.render import PRIVATE_KEY
+
+
+def project_from_json(data: bytes, *, name: NormalizedName, origin: str) -> Project:
+    """Parse a project's index.json; raise IntegrityError naming the file if it is damaged."""
+    try:
+        document = json.loads(data)
+        if document.get("name") != name:
+            raise ValueError(f"it describes project {document.get('name')!r}, not {name!r}")
+        files = [_file_from_json(entry) for entry in document["files"]]
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+        InvalidVersion,
+        InvalidDistributionError,
+    ) as exc:
+        raise IntegrityError(
+            f"{origin}: the catalog page is damaged ({exc})",
+            hint="restore it from version control (git checkout -- FILE); deleting it re-indexes "
+            "the folder but resets upload times",
+        ) from exc
+    return Project.from_files(name, files)
+
+
+def root_state(data: bytes) -> Mapping[str, Any]:
+    """The private state of the root index.json (format version, site settings)."""
+    try:
+        document = json.loads(data)
+        state = document.get(PRIVATE_KEY, {})
+        return state if isinstance(state, dict) else {}
+    except (ValueError, AttributeError):
+        return {}
+
+
+def root_project_names(data: bytes) -> list[str]:
+    try:
+        return [str(entry["name"]) for entry in json.loads(data)["projects"]]
+    except (ValueError, KeyError, TypeError):
+        return []
+
+
+def _file_from_json(entry: Mapping[str, Any]) -> IndexFile:
+    filename = entry["filename"]
+    if not isinstance(filename, str):
+        raise TypeError("filename must be a string")
+    private = dict(entry.get(PRIVATE_KEY) or {})
+    provenance = private.pop("provenance", None)
+    yanked = entry.get("yanked", False)
+    metadata = entry.get("core-metadata")
+    return IndexFile(
+        filename=filename,
+        version=str(parse_filename(filename).version),
+        sha256=str(entry["hashes"]["sha256"]),
+        size=int(entry["size"]),
+        upload_time=parse_upload_time(entry["upload-time"]),
+        requires_python=entry.get("requires-python"),
+        metadata_sha256=metadata.get("sha256") if isinstance(metadata, dict) else None,
+        yanked=None if yanked is False else ("" if yanked is True else str(yanked)),
+        provenance=provenance,
+        extra=private,
+    )

@@ -1,0 +1,192 @@
+"""Pure functions on one distribution file: parse its name, read its core metadata, hash it.
+
+Nothing here knows about the index; the only I/O is reading the one file it is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from packaging.metadata import parse_email
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from pkgindex.errors import InvalidDistributionError
+
+DistKind = Literal["wheel", "sdist"]
+SDIST_SUFFIXES = (".tar.gz", ".zip")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DistFilename:
+    """What a distribution's filename says about it."""
+
+    filename: str
+    name: NormalizedName
+    version: Version
+    kind: DistKind
+    # name and version exactly as written in the filename (for the .dist-info folder)
+    raw_stem: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inspected:
+    """Everything the index needs to know about one file's contents."""
+
+    dist: DistFilename
+    sha256: str
+    size: int
+    requires_python: str | None
+    metadata: bytes | None  # a wheel's METADATA bytes, verbatim (PEP 658)
+
+
+def is_distribution_filename(filename: str) -> bool:
+    return filename.endswith((".whl", *SDIST_SUFFIXES))
+
+
+def parse_filename(filename: str) -> DistFilename:
+    """Parse a wheel or sdist filename; raise InvalidDistributionError if it is neither."""
+    check_safe_filename(filename)
+    try:
+        if filename.endswith(".whl"):
+            name, version, _build, _tags = parse_wheel_filename(filename)
+            raw_stem = "-".join(filename.split("-", 2)[:2])
+            return DistFilename(
+                filename=filename, name=name, version=version, kind="wheel", raw_stem=raw_stem
+            )
+        if filename.endswith(SDIST_SUFFIXES):
+            name, version = parse_sdist_filename(filename)
+            raw_stem = filename.removesuffix(".tar.gz").removesuffix(".zip")
+            return DistFilename(
+                filename=filename, name=name, version=version, kind="sdist", raw_stem=raw_stem
+            )
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
+        raise InvalidDistributionError(
+            f"{filename}: not a valid distribution filename: {exc}",
+            hint="wheels are named NAME-VERSION(-BUILD)?-PY-ABI-PLATFORM.whl (PEP 427), "
+            "sdists NAME-VERSION.tar.gz (PEP 625)",
+        ) from exc
+    raise InvalidDistributionError(
+        f"{filename}: not a distribution file",
+        hint="only .whl, .tar.gz and .zip files can be indexed",
+    )
+
+
+def check_safe_filename(filename: str) -> None:
+    """Refuse names that could escape a folder or break a page or URL."""
+    bad = {"/", "\\", "\x00"} | {chr(c) for c in range(32)} | {chr(127)}
+    if filename in ("", ".", "..") or any(char in bad for char in filename):
+        raise InvalidDistributionError(
+            f"{filename!r}: a filename may not contain path separators or control characters"
+        )
+
+
+def inspect_distribution(path: Path, dist: DistFilename | None = None) -> Inspected:
+    """Hash a distribution file and read its core metadata; check it agrees with its name."""
+    dist = dist or parse_filename(path.name)
+    try:
+        with path.open("rb") as handle:
+            digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            size = handle.tell()
+            handle.seek(0)
+            if dist.kind == "wheel":
+                metadata = read_wheel_metadata(handle, dist)
+            else:
+                metadata = read_sdist_metadata(handle, dist)
+    except OSError as exc:
+        raise InvalidDistributionError(f"{path.name}: cannot read: {exc.strerror}") from exc
+    requires_python = check_metadata(dist, metadata) if metadata is not None else None
+    return Inspected(
+        dist=dist,
+        sha256=digest,
+        size=size,
+        requires_python=requires_python,
+        metadata=metadata if dist.kind == "wheel" else None,
+    )
+
+
+def read_wheel_metadata(handle: io.BufferedIOBase | io.BufferedReader, dist: DistFilename) -> bytes:
+    """The bytes of ``{name}-{version}.dist-info/METADATA``, as PyPI extracts them."""
+    member = f"{dist.raw_stem}.dist-info/METADATA"
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            return archive.read(member)
+    except KeyError:
+        raise InvalidDistributionError(
+            f"{dist.filename}: the wheel has no {member}",
+            hint="rebuild the wheel; its name and version must match its .dist-info folder",
+        ) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+        raise InvalidDistributionError(
+            f"{dist.filename}: not a readable zip archive ({exc})",
+            hint="the file is corrupt or truncated; upload or rebuild it again",
+        ) from exc
+
+
+def read_sdist_metadata(
+    handle: io.BufferedIOBase | io.BufferedReader, dist: DistFilename
+) -> bytes | None:
+    """The sdist's PKG-INFO if it has one; None for old sdists without it."""
+    member = f"{dist.raw_stem}/PKG-INFO"
+    try:
+        if dist.filename.endswith(".zip"):
+            with zipfile.ZipFile(handle) as archive:
+                return archive.read(member) if member in archive.namelist() else None
+        with tarfile.open(fileobj=handle, mode="r|gz") as archive:
+            for entry in archive:
+                if entry.name == member and entry.isfile():
+                    extracted = archive.extractfile(entry)
+                    return extracted.read() if extracted else None
+            return None
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise InvalidDistributionError(
+            f"{dist.filename}: not a readable archive ({exc})",
+            hint="the file is corrupt or truncated; upload or rebuild it again",
+        ) from exc
+
+
+def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
+    """Check Name and Version agree with the filename; return Requires-Python."""
+    raw, _unparsed = parse_email(metadata)
+    name, version = raw.get("name"), raw.get("version")
+    if name is None or version is None:
+        raise InvalidDistributionError(
+            f"{dist.filename}: its core metadata has no Name or Version",
+            hint="rebuild it with a current build backend",
+        )
+    if canonicalize_name(name) != dist.name:
+        raise InvalidDistributionError(
+            f"{dist.filename}: metadata name {name!r} does not match the filename's {dist.name!r}",
+            hint="rename the file to match its metadata, or rebuild it",
+        )
+    try:
+        same_version = Version(version) == dist.version
+    except InvalidVersion:
+        same_version = False
+    if not same_version:
+        raise InvalidDistributionError(
+            f"{dist.filename}: metadata version {version!r} does not match the filename's "
+            f"{dist.version}",
+            hint="rename the file to match its metadata, or rebuild it",
+        )
+    requires_python = raw.get("requires_python")
+    return requires_python.strip() if requires_python else None
+
+
+def sha256_file(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -1,0 +1,641 @@
+"""The heart of pkgindex: scan project folders, keep the catalog, regenerate pages incrementally.
+
+The published JSON pages are the catalog. A run reads every project's ``index.json`` and lists
+every project folder, but it reads a distribution file only when it is new (or with ``verify``),
+and it writes a page only when its bytes change. Every problem in a run is collected and reported
+at once; if there is any (and ``skip_invalid`` is off), nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import InvalidName, NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from pkgindex import storage
+from pkgindex.catalog import project_from_json, root_project_names, root_state
+from pkgindex.config import load_config
+from pkgindex.distfile import (
+    Inspected,
+    inspect_distribution,
+    is_distribution_filename,
+    parse_filename,
+    sha256_file,
+)
+from pkgindex.errors import (
+    ConflictError,
+    IntegrityError,
+    InvalidDistributionError,
+    PkgIndexError,
+    ValidationError,
+)
+from pkgindex.model import IndexFile, Project, SiteInfo, format_upload_time
+from pkgindex.render import (
+    FORMAT_VERSION,
+    PRIVATE_KEY,
+    render_project_html,
+    render_project_json,
+    render_root_html,
+    render_root_json,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+PAGE_HTML = "index.html"
+PAGE_JSON = "index.json"
+METADATA_SUFFIX = ".metadata"
+_PARALLEL_THRESHOLD = 64
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Folder:
+    """A project folder as found on disk."""
+
+    name: NormalizedName
+    path: Path
+    sizes: Mapping[str, int]  # distribution filename -> size in bytes
+    entries: frozenset[str]  # every name in the folder
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GenerateReport:
+    projects: tuple[str, ...]
+    indexed: tuple[str, ...]  # files read and added to the catalog in this run
+    dropped: tuple[str, ...]  # catalog entries whose file has disappeared
+    written: tuple[Path, ...]
+    skipped: tuple[PkgIndexError, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddReport:
+    added: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    written: tuple[Path, ...]
+    skipped: tuple[PkgIndexError, ...] = ()
+
+
+@dataclass(slots=True, kw_only=True)
+class _Batch:
+    """What one refresh knows beyond the disk: files already inspected, their provenance."""
+
+    known: dict[str, Inspected] = field(default_factory=dict)
+    provenance: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    replaced: set[str] = field(default_factory=set)
+
+
+def generate(
+    root: Path,
+    *,
+    verify: bool = False,
+    skip_invalid: bool = False,
+    clock: Clock | None = None,
+) -> GenerateReport:
+    """Scan every project folder under ROOT and bring the index up to date, in place."""
+    root = root.resolve()
+    with storage.locked(root):
+        folders, problems = scan_root(root)
+        return _refresh(
+            root,
+            folders,
+            all_names=[folder.name for folder in folders],
+            batch=_Batch(),
+            problems=problems,
+            verify=verify,
+            skip_invalid=skip_invalid,
+            clock=clock or utc_now,
+        )
+
+
+def add_files(
+    root: Path,
+    files: Sequence[Path],
+    *,
+    provenance: Mapping[str, Any] | None = None,
+    replace: bool = False,
+    skip_invalid: bool = False,
+    clock: Clock | None = None,
+) -> AddReport:
+    """Validate distribution files, place them in their project folders, update the pages.
+
+    The same file again (same name, same bytes) is a no-op. The same name with other bytes is
+    refused with ConflictError, unless ``replace`` (which records the replacement).
+    """
+    root = root.resolve()
+    with storage.locked(root):
+        inspected, problems = _inspect_candidates(files)
+        accepted, unchanged, conflicts = _check_against_index(root, inspected, replace=replace)
+        problems += conflicts
+        if problems and not skip_invalid:
+            raise ValidationError(problems) if len(problems) > 1 else problems[0]
+        batch = _Batch()
+        for path, item in accepted:
+            target = root / item.dist.name / item.dist.filename
+            if target.exists():
+                batch.replaced.add(item.dist.filename)
+            storage.copy_atomic(path, target)
+            batch.known[item.dist.filename] = item
+            if provenance is not None:
+                batch.provenance[item.dist.filename] = provenance
+        names = sorted({item.dist.name for _, item in accepted})
+        folders = [folder for name in names if (folder := scan_folder(root, root / name)[0])]
+        report = _refresh(
+            root,
+            folders,
+            all_names=_known_project_names(root, names),
+            batch=batch,
+            problems=[],
+            verify=False,
+            skip_invalid=skip_invalid,
+            clock=clock or utc_now,
+        )
+    return AddReport(
+        added=tuple(item.dist.filename for _, item in accepted),
+        unchanged=tuple(unchanged),
+        written=report.written,
+        skipped=tuple(problems) + report.skipped,
+    )
+
+
+def load_project(root: Path, name: str) -> Project | None:
+    """The catalog entry of one project, or None if the index does not have it."""
+    normalized = canonicalize_name(name)
+    path = root / normalized / PAGE_JSON
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return project_from_json(data, name=normalized, origin=str(path))
+
+
+def write_project(root: Path, project: Project) -> list[Path]:
+    """Render one project's pages from a changed catalog entry (yank, remove) and the root."""
+    site = _site(root)
+    written = _write_pages(root / project.name, project, site)
+    names = _known_project_names(root, [project.name])
+    written += _write_root(root, names, site)
+    return written
+
+
+# --- scanning -------------------------------------------------------------------------------
+
+
+def scan_root(root: Path) -> tuple[list[Folder], list[PkgIndexError]]:
+    """Find the project folders under ROOT, and every problem with how they are laid out."""
+    folders: list[Folder] = []
+    problems: list[PkgIndexError] = []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            folder, folder_problems = scan_folder(root, Path(entry.path))
+            problems += folder_problems
+            if folder:
+                folders.append(folder)
+        elif is_distribution_filename(entry.name):
+            problems.append(
+                InvalidDistributionError(
+                    f"{entry.name}: distribution files belong in a project folder, "
+                    "not in the index root",
+                    hint=f"run 'pkgindex add {entry.name}' to place it in its folder",
+                )
+            )
+    return folders, problems
+
+
+def scan_folder(root: Path, path: Path) -> tuple[Folder | None, list[PkgIndexError]]:
+    """List one folder; None if it is not a project folder (no distributions, no catalog)."""
+    sizes: dict[str, int] = {}
+    entries: set[str] = set()
+    problems: list[PkgIndexError] = []
+    try:
+        listing = list(os.scandir(path))
+    except FileNotFoundError:
+        return None, []
+    for entry in listing:
+        entries.add(entry.name)
+        if entry.name.startswith(".") or not is_distribution_filename(entry.name):
+            continue
+        if entry.is_symlink() or path.is_symlink():
+            if not _inside(root, Path(entry.path)):
+                problems.append(
+                    InvalidDistributionError(
+                        f"{path.name}/{entry.name}: a symbolic link that leaves the index root",
+                        hint="copy the file into the index instead of linking to it",
+                    )
+                )
+                continue
+        try:
+            sizes[entry.name] = entry.stat().st_size
+        except FileNotFoundError:
+            problems.append(
+                InvalidDistributionError(f"{path.name}/{entry.name}: a broken symbolic link")
+            )
+    if not sizes and PAGE_JSON not in entries:
+        return None, problems
+    try:
+        normalized = canonicalize_name(path.name, validate=True)
+    except InvalidName:
+        normalized = None
+    if normalized != path.name:
+        fix = f"rename it to {normalized}/" if normalized else "rename it to a valid project name"
+        problems.append(
+            InvalidDistributionError(
+                f"{path.name}/: a project folder must be named by its normalized name (PEP 503)",
+                hint=fix,
+            )
+        )
+        return None, problems
+    return Folder(name=normalized, path=path, sizes=sizes, entries=frozenset(entries)), problems
+
+
+def _inside(root: Path, path: Path) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to(root)
+
+
+# --- the refresh ----------------------------------------------------------------------------
+
+
+def _refresh(
+    root: Path,
+    folders: Sequence[Folder],
+    *,
+    all_names: Iterable[str],
+    batch: _Batch,
+    problems: list[PkgIndexError],
+    verify: bool,
+    skip_invalid: bool,
+    clock: Clock,
+) -> GenerateReport:
+    site = _site(root)
+    full_render = verify or _stale_render(root, site)
+    catalogs: dict[NormalizedName, Project] = {}
+    wanted: dict[Path, NormalizedName] = {}  # files to read, with the project they belong to
+    for folder in folders:
+        catalog = _load_catalog(folder, problems)
+        catalogs[folder.name] = catalog
+        wanted.update(_files_to_read(folder, catalog, batch, verify, problems))
+    inspected = dict(zip(wanted, _inspect_many(list(wanted)), strict=True))
+    for path, result in inspected.items():
+        if isinstance(result, PkgIndexError):
+            problems.append(result)
+    if problems and not skip_invalid:
+        raise ValidationError(problems) if len(problems) > 1 else problems[0]
+    for problem in problems:
+        log.warning("skipped: %s", problem.message)
+
+    now = clock()
+    written: list[Path] = []
+    indexed: list[str] = []
+    dropped: list[str] = []
+    for folder in folders:
+        found = {
+            path.name: result
+            for path, result in inspected.items()
+            if path.parent == folder.path and isinstance(result, Inspected)
+        }
+        found.update({k: v for k, v in batch.known.items() if k in folder.sizes})
+        project, metadata, new, gone = _merge(
+            folder, catalogs[folder.name], found, batch, now, problems
+        )
+        indexed += new
+        dropped += gone
+        for filename, data in metadata.items():
+            if storage.write_if_changed(folder.path / (filename + METADATA_SUFFIX), data):
+                written.append(folder.path / (filename + METADATA_SUFFIX))
+        if new or gone or metadata or full_render or not _has_pages(folder):
+            written += _write_pages(folder.path, project, site)
+    written += _write_root(root, all_names, site)
+    return GenerateReport(
+        projects=tuple(sorted(set(all_names))),
+        indexed=tuple(indexed),
+        dropped=tuple(dropped),
+        written=tuple(written),
+        skipped=tuple(problems),
+    )
+
+
+def _load_catalog(folder: Folder, problems: list[PkgIndexError]) -> Project:
+    if PAGE_JSON not in folder.entries:
+        return Project(name=folder.name)
+    path = folder.path / PAGE_JSON
+    try:
+        return project_from_json(path.read_bytes(), name=folder.name, origin=str(path))
+    except IntegrityError as exc:
+        problems.append(exc)
+        return Project(name=folder.name)
+
+
+def _files_to_read(
+    folder: Folder, catalog: Project, batch: _Batch, verify: bool, problems: list[PkgIndexError]
+) -> dict[Path, NormalizedName]:
+    """New files, wheels whose .metadata file is missing, and with ``verify`` every file."""
+    wanted: dict[Path, NormalizedName] = {}
+    for filename, size in folder.sizes.items():
+        if filename in batch.known:
+            continue
+        entry = catalog.file(filename)
+        if entry is not None and entry.size != size:
+            problems.append(_changed_error(folder, entry, f"its size is now {size} bytes"))
+            continue
+        missing_metadata = (
+            entry is not None
+            and entry.metadata_sha256 is not None
+            and (filename + METADATA_SUFFIX not in folder.entries)
+        )
+        if entry is None and not _belongs(folder, filename, problems):
+            continue
+        if entry is None or verify or missing_metadata:
+            wanted[folder.path / filename] = folder.name
+    return wanted
+
+
+def _belongs(folder: Folder, filename: str, problems: list[PkgIndexError]) -> bool:
+    """Check a new file's name parses and names this folder's project."""
+    try:
+        dist = parse_filename(filename)
+    except InvalidDistributionError as exc:
+        exc.message = f"{folder.name}/{exc.message}"
+        problems.append(exc)
+        return False
+    if dist.name != folder.name:
+        problems.append(
+            InvalidDistributionError(
+                f"{folder.name}/{filename}: project {dist.name!r} does not match folder "
+                f"{folder.name!r}",
+                hint=f"move the file to {dist.name}/ (or use 'pkgindex add'), or rebuild it",
+            )
+        )
+        return False
+    return True
+
+
+def _merge(
+    folder: Folder,
+    catalog: Project,
+    found: Mapping[str, Inspected],
+    batch: _Batch,
+    now: datetime,
+    problems: list[PkgIndexError],
+) -> tuple[Project, dict[str, bytes], list[str], list[str]]:
+    """The project's new catalog entry, the .metadata files to write, what was added/dropped."""
+    files: list[IndexFile] = []
+    metadata: dict[str, bytes] = {}
+    gone = [f.filename for f in catalog.files if f.filename not in folder.sizes]
+    for filename in gone:
+        log.warning("%s/%s: no longer in the folder; dropped from the index", folder.name, filename)
+    new: list[str] = []
+    for filename in folder.sizes:
+        entry = catalog.file(filename)
+        item = found.get(filename)
+        if item is None:
+            if entry is not None:
+                files.append(entry)
+            continue
+        if entry is not None and filename not in batch.replaced:
+            if entry.sha256 != item.sha256:
+                problems.append(_changed_error(folder, entry, "its sha256 differs"))
+                files.append(entry)
+                continue
+            files.append(entry)
+        else:
+            files.append(_index_file(item, now, batch, previous=entry))
+            new.append(filename)
+        if item.metadata is not None:
+            metadata[filename] = item.metadata
+    return Project.from_files(folder.name, files), metadata, new, gone
+
+
+def _index_file(
+    item: Inspected, now: datetime, batch: _Batch, previous: IndexFile | None
+) -> IndexFile:
+    extra: dict[str, Any] = {}
+    if previous is not None:
+        history = list(previous.extra.get("replaced", []))
+        history.append(
+            {
+                "sha256": previous.sha256,
+                "upload-time": format_upload_time(previous.upload_time),
+                "replaced-at": format_upload_time(now),
+            }
+        )
+        extra["replaced"] = history
+    return IndexFile(
+        filename=item.dist.filename,
+        version=str(item.dist.version),
+        sha256=item.sha256,
+        size=item.size,
+        upload_time=now,
+        requires_python=item.requires_python,
+        metadata_sha256=_sha256(item.metadata) if item.metadata is not None else None,
+        provenance=batch.provenance.get(item.dist.filename),
+        extra=extra,
+    )
+
+
+def _changed_error(folder: Folder, entry: IndexFile, why: str) -> IntegrityError:
+    return IntegrityError(
+        f"{folder.name}/{entry.filename}: the file changed after it was published ({why})",
+        hint="published files are immutable: restore the original bytes (e.g. git checkout), "
+        "or publish the new build under a new version",
+    )
+
+
+# --- reading files --------------------------------------------------------------------------
+
+
+def _inspect_candidates(
+    files: Sequence[Path],
+) -> tuple[list[tuple[Path, Inspected]], list[PkgIndexError]]:
+    problems: list[PkgIndexError] = []
+    paths: list[Path] = []
+    seen: set[str] = set()
+    for path in files:
+        if not path.is_file():
+            problems.append(PkgIndexError(f"{path}: no such file"))
+        elif path.name in seen:
+            problems.append(InvalidDistributionError(f"{path.name}: given twice"))
+        else:
+            seen.add(path.name)
+            paths.append(path)
+    accepted: list[tuple[Path, Inspected]] = []
+    for path, result in zip(paths, _inspect_many(paths), strict=True):
+        if isinstance(result, PkgIndexError):
+            problems.append(result)
+        else:
+            accepted.append((path, result))
+    return accepted, problems
+
+
+def _inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
+    """Hash and read many files, on every core when there are many."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(paths) < _PARALLEL_THRESHOLD or workers < 2:
+        outcomes = [_inspect_one(path) for path in paths]
+    else:
+        chunk = max(1, len(paths) // (workers * 8))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            outcomes = list(pool.map(_inspect_one, paths, chunksize=chunk))
+    return [
+        InvalidDistributionError(outcome[0], hint=outcome[1])
+        if isinstance(outcome, tuple)
+        else outcome
+        for outcome in outcomes
+    ]
+
+
+def _inspect_one(path: Path) -> Inspected | tuple[str, str | None]:
+    """Inspect one file (errors as tuples: they cross process borders)."""
+    try:
+        return inspect_distribution(path)
+    except InvalidDistributionError as exc:
+        return (exc.message, exc.hint)
+
+
+def _check_against_index(
+    root: Path, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool
+) -> tuple[list[tuple[Path, Inspected]], list[str], list[PkgIndexError]]:
+    """Split files to add into new ones, identical re-adds and conflicts."""
+    accepted: list[tuple[Path, Inspected]] = []
+    unchanged: list[str] = []
+    conflicts: list[PkgIndexError] = []
+    catalogs: dict[str, Project | None] = {}
+    for path, item in inspected:
+        name = item.dist.name
+        if name not in catalogs:
+            catalogs[name] = load_project(root, name)
+        project = catalogs[name]
+        entry = project.file(item.dist.filename) if project else None
+        target = root / name / item.dist.filename
+        existing = entry.sha256 if entry else (sha256_file(target) if target.exists() else None)
+        if existing is None or (replace and existing != item.sha256):
+            accepted.append((path, item))
+        elif existing == item.sha256:
+            unchanged.append(item.dist.filename)
+        else:
+            conflicts.append(
+                ConflictError(
+                    f"{item.dist.filename}: the index already has a different file with this name",
+                    hint="published files are immutable: build it under a new version "
+                    "(see version-template in pkgindex.toml), yank the old one, or pass --replace",
+                )
+            )
+    return accepted, unchanged, conflicts
+
+
+# --- writing pages --------------------------------------------------------------------------
+
+
+def _write_pages(folder: Path, project: Project, site: SiteInfo) -> list[Path]:
+    """HTML first, JSON last: the catalog is the commit point if a run is interrupted."""
+    written = []
+    for name, data in (
+        (PAGE_HTML, render_project_html(project, site)),
+        (PAGE_JSON, render_project_json(project)),
+    ):
+        if storage.write_if_changed(folder / name, data):
+            written.append(folder / name)
+    return written
+
+
+def _write_root(root: Path, names: Iterable[str], site: SiteInfo) -> list[Path]:
+    ordered = sorted(set(names))
+    written = []
+    state = {"format": FORMAT_VERSION, "title": site.title, "url": site.url}
+    for name, data in (
+        (PAGE_HTML, render_root_html(ordered, site)),
+        (PAGE_JSON, render_root_json(ordered, state)),
+    ):
+        if storage.write_if_changed(root / name, data):
+            written.append(root / name)
+    return written
+
+
+def _has_pages(folder: Folder) -> bool:
+    return PAGE_HTML in folder.entries and PAGE_JSON in folder.entries
+
+
+def _site(root: Path) -> SiteInfo:
+    config = load_config(root)
+    return SiteInfo(title=config.title, url=config.url)
+
+
+def _stale_render(root: Path, site: SiteInfo) -> bool:
+    """True if the pages were rendered by another format version or for other site settings."""
+    try:
+        state = root_state((root / PAGE_JSON).read_bytes())
+    except FileNotFoundError:
+        return True
+    return state != {"format": FORMAT_VERSION, "title": site.title, "url": site.url}
+
+
+def _known_project_names(root: Path, extra: Iterable[str]) -> list[str]:
+    try:
+        names = root_project_names((root / PAGE_JSON).read_bytes())
+    except FileNotFoundError:
+        names = [folder.name for folder in scan_root(root)[0]]
+    return sorted(set(names) | set(extra))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+__all__ = [
+    "PRIVATE_KEY",
+    "AddReport",
+    "GenerateReport",
+    "add_files",
+    "generate",
+    "load_project",
+    "scan_root",
+    "set_yanked",
+    "write_project",
+]
+
+
+def set_yanked(root: Path, name: str, target: str, reason: str | None) -> list[str]:
+    """Yank (reason is a string, maybe empty) or un-yank (None) a version or one file.
+
+    Returns the filenames whose state changed. Yanked files stay listed and downloadable.
+    """
+    root = root.resolve()
+    with storage.locked(root):
+        project = load_project(root, name)
+        if project is None:
+            raise PkgIndexError(
+                f"{name}: no such project in {root}",
+                hint="check the name, or run 'pkgindex generate' first",
+            )
+        matches = [f for f in project.files if target in (f.filename, f.version)]
+        if not matches:
+            matches = [f for f in project.files if _same_version(f.version, target)]
+        if not matches:
+            raise PkgIndexError(
+                f"{project.name}: no file or version {target!r}",
+                hint=f"versions: {', '.join(project.versions) or 'none'}",
+            )
+        changed = [f.filename for f in matches if f.yanked != reason]
+        files = [replace(f, yanked=reason) if f.filename in changed else f for f in project.files]
+        write_project(root, Project.from_files(project.name, files))
+        return changed
+
+
+def _same_version(version: str, target: str) -> bool:
+    try:
+        return Version(version) == Version(target)
+    except InvalidVersion:
+        return False
