@@ -15,6 +15,7 @@ Example::
     config-settings = { }               # PEP 517 config settings
     smoke = "python -c 'import dace'"   # optional verify command; default imports top-level modules
     verify-deps = false                 # install dependencies (this index + PyPI) when verifying
+    auditwheel = true                   # repair Linux platform wheels when auditwheel is installed
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class ProjectConfig:
     config_settings: Mapping[str, str] = field(default_factory=dict)
     smoke: str | None = None
     verify_deps: bool = False
+    auditwheel: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,7 +105,7 @@ def config_from_mapping(data: Mapping[str, Any], *, origin: str = CONFIG_FILENAM
 def _project_config(name: str, table: Mapping[str, Any], problems: list[str]) -> ProjectConfig:
     known = {
         "source", "version-template", "dists", "subdirectory", "env",
-        "config-settings", "smoke", "verify-deps",
+        "config-settings", "smoke", "verify-deps", "auditwheel",
     }  # fmt: skip
     problems += [f"unknown key projects.{name}.{key}" for key in table if key not in known]
     dists = tuple(_expect(table, "dists", list, ["wheel"], problems))
@@ -122,6 +124,7 @@ def _project_config(name: str, table: Mapping[str, Any], problems: list[str]) ->
         config_settings={str(k): str(v) for k, v in settings.items()},
         smoke=_expect(table, "smoke", str, None, problems),
         verify_deps=_expect(table, "verify-deps", bool, False, problems),
+        auditwheel=_expect(table, "auditwheel", bool, True, problems),
     )
 
 
