@@ -89,10 +89,12 @@ def build_distributions(
         env=env,
         error=BuildError,
         message=f"building {settings.name or project_dir.name} failed",
-        hint="read the log above; fix the build or its settings (env, config-settings) in pkgindex.toml",
+        hint="read the log above; fix the build, or its env and config-settings in pkgindex.toml",
     )
     files = tuple(
-        sorted(path for path in set(out_dir.iterdir()) - before if is_distribution_filename(path.name))
+        sorted(
+            path for path in set(out_dir.iterdir()) - before if is_distribution_filename(path.name)
+        )
     )
     if not any(path.name.endswith(".whl") for path in files) and "wheel" in settings.dists:
         raise BuildError(f"the build of {project_dir} succeeded but wrote no wheel to {out_dir}")
@@ -102,7 +104,9 @@ def build_distributions(
 def _project_dir(source: Path, subdirectory: str) -> Path:
     relative = PurePosixPath(subdirectory)
     if relative.is_absolute() or ".." in relative.parts:
-        raise ConfigError(f"subdirectory {subdirectory!r} must be a relative path inside the source")
+        raise ConfigError(
+            f"subdirectory {subdirectory!r} must be a relative path inside the source"
+        )
     project_dir = source / relative
     if not (project_dir / "pyproject.toml").is_file() and not (project_dir / "setup.py").is_file():
         raise BuildError(
@@ -112,7 +116,9 @@ def _project_dir(source: Path, subdirectory: str) -> Path:
     return project_dir
 
 
-def _build_command(project_dir: Path, out_dir: Path, settings: ProjectConfig, frontend: Frontend) -> list[str]:
+def _build_command(
+    project_dir: Path, out_dir: Path, settings: ProjectConfig, frontend: Frontend
+) -> list[str]:
     kinds = [f"--{kind}" for kind in settings.dists]
     if frontend == "uv":
         argv = [find_uv(), "build", "--python", sys.executable, "--out-dir", str(out_dir), *kinds]
@@ -130,7 +136,9 @@ def repair_wheel(wheel: Path, out_dir: Path, *, runner: Runner) -> Path:
     Linux wheel, or auditwheel is not installed (logged).
     """
     _, _, _, tags = parse_wheel_filename(wheel.name)
-    if not sys.platform.startswith("linux") or not any(t.platform.startswith("linux_") for t in tags):
+    if not sys.platform.startswith("linux") or not any(
+        t.platform.startswith("linux_") for t in tags
+    ):
         return wheel
     auditwheel = shutil.which("auditwheel")
     if auditwheel is None:
@@ -176,7 +184,9 @@ def wheel_modules(wheel: Path) -> tuple[str, ...]:
     try:
         with zipfile.ZipFile(wheel) as archive:
             names = archive.namelist()
-            listed = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/top_level.txt")]
+            listed = [
+                n for n in names if n.count("/") == 1 and n.endswith(".dist-info/top_level.txt")
+            ]
             if listed:
                 text = archive.read(listed[0]).decode("utf-8")
                 declared = [line.strip().split("/")[0] for line in text.splitlines()]
@@ -202,8 +212,13 @@ def verify_wheel(
     uv = find_uv()
     venv = work_dir / "venv"
     env = {"UV_NO_PROGRESS": "1", "VIRTUAL_ENV": str(venv)}
-    runner.check([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], step="venv",
-                 env=env, error=VerificationError, message=f"cannot create a virtual environment in {venv}")  # fmt: skip
+    runner.check(
+        [uv, "venv", "--quiet", "--python", sys.executable, str(venv)],
+        step="venv",
+        env=env,
+        error=VerificationError,
+        message=f"cannot create a virtual environment in {venv}",
+    )
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     install = [uv, "pip", "install", "--python", str(python), str(wheel)]
     if settings.verify_deps:
@@ -212,17 +227,32 @@ def verify_wheel(
             install += ["--extra-index-url", url]
     else:
         install.append("--no-deps")
-    runner.check(install, step="install", env=env, error=VerificationError,
-                 message=f"{wheel.name} does not install into a fresh environment",
-                 hint="read the log above; set verify-deps = true in pkgindex.toml if it needs its dependencies")  # fmt: skip
+    runner.check(
+        install,
+        step="install",
+        env=env,
+        error=VerificationError,
+        message=f"{wheel.name} does not install into a fresh environment",
+        hint="read the log; set verify-deps = true in pkgindex.toml if it needs its dependencies",
+    )
     smoke_dir = work_dir / "smoke"
     smoke_dir.mkdir(exist_ok=True)
     argv = _smoke_command(wheel, settings, python)
     bin_dir = python.parent
-    smoke_env = {**env, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "PYTHONPATH": ""}
-    runner.check(argv, step="smoke", cwd=smoke_dir, env=smoke_env, error=VerificationError,
-                 message=f"the smoke check of {wheel.name} failed: {shlex.join(argv)}",
-                 hint="the wheel installs but does not work; fix the package, or the 'smoke' command in pkgindex.toml")  # fmt: skip
+    smoke_env = {
+        **env,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": "",
+    }
+    runner.check(
+        argv,
+        step="smoke",
+        cwd=smoke_dir,
+        env=smoke_env,
+        error=VerificationError,
+        message=f"the smoke check of {wheel.name} failed: {shlex.join(argv)}",
+        hint="the wheel installs but does not work; fix the package or its 'smoke' command",
+    )
 
 
 def _smoke_command(wheel: Path, settings: ProjectConfig, python: Path) -> list[str]:

@@ -138,10 +138,19 @@ def fetch_source(url: str, ref: str, dest: Path, *, runner: Runner) -> SourceChe
     safe_url = redact_url(url)
     dest.mkdir(parents=True, exist_ok=True)
     git = ["git", *GIT_CONFIG]
-    runner.check([*git, "init", "--quiet", str(dest)], step="git-init", error=GitError,
-                 message=f"cannot create a git repository in {dest}")  # fmt: skip
-    runner.check([*git, "remote", "add", "origin", url], step="git-remote", cwd=dest,
-                 error=GitError, message=f"cannot add remote {safe_url}")  # fmt: skip
+    runner.check(
+        [*git, "init", "--quiet", str(dest)],
+        step="git-init",
+        error=GitError,
+        message=f"cannot create a git repository in {dest}",
+    )
+    runner.check(
+        [*git, "remote", "add", "origin", url],
+        step="git-remote",
+        cwd=dest,
+        error=GitError,
+        message=f"cannot add remote {safe_url}",
+    )
     fetched = runner.run(
         [*git, "fetch", "--quiet", "--depth=1", "origin", "--end-of-options", ref],
         step="git-fetch",
@@ -149,7 +158,9 @@ def fetch_source(url: str, ref: str, dest: Path, *, runner: Runner) -> SourceChe
     )
     if fetched.returncode != 0 and is_full_sha(ref):
         logger.info("fetch: the server refused commit %s by SHA; fetching the history", ref[:12])
-        fetched = runner.run([*git, "fetch", "--quiet", "--tags", "origin"], step="git-fetch-all", cwd=dest)
+        fetched = runner.run(
+            [*git, "fetch", "--quiet", "--tags", "origin"], step="git-fetch-all", cwd=dest
+        )
         target = ref
     else:
         target = "FETCH_HEAD"
@@ -159,8 +170,13 @@ def fetch_source(url: str, ref: str, dest: Path, *, runner: Runner) -> SourceChe
             hint="check that the repository exists and is reachable, and that the ref is a branch, "
             "a tag or a full commit SHA in it",
         )
-    runner.check([*git, "checkout", "--quiet", "--detach", target, "--"], step="git-checkout",
-                 cwd=dest, error=GitError, message=f"{safe_url}: cannot check out {ref!r}")  # fmt: skip
+    runner.check(
+        [*git, "checkout", "--quiet", "--detach", target, "--"],
+        step="git-checkout",
+        cwd=dest,
+        error=GitError,
+        message=f"{safe_url}: cannot check out {ref!r}",
+    )
     runner.check(
         [*git, "submodule", "update", "--init", "--recursive", "--quiet"],
         step="git-submodules",
@@ -169,8 +185,13 @@ def fetch_source(url: str, ref: str, dest: Path, *, runner: Runner) -> SourceChe
         message=f"{safe_url} at {ref!r}: cannot check out the submodules",
         hint="check that every submodule URL in .gitmodules is reachable from here",
     )
-    commit = runner.check([*git, "rev-parse", "HEAD"], step="git-rev-parse", cwd=dest,
-                          error=GitError, message="cannot read the fetched commit")  # fmt: skip
+    commit = runner.check(
+        [*git, "rev-parse", "HEAD"],
+        step="git-rev-parse",
+        cwd=dest,
+        error=GitError,
+        message="cannot read the fetched commit",
+    )
     sha = commit.output.strip()
     if is_full_sha(ref) and sha != ref:
         raise GitError(f"{safe_url}: fetched {sha} but asked for {ref}")

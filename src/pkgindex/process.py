@@ -123,7 +123,9 @@ class Runner:
                 return path
         raise PkgIndexError(f"{self.log_dir}: too many log files")
 
-    def _collect(self, process: subprocess.Popen[str], log: Path, timeout: float | None) -> list[str]:
+    def _collect(
+        self, process: subprocess.Popen[str], log: Path, timeout: float | None
+    ) -> list[str]:
         chunks: list[str] = []
         deadline = None if timeout is None else time.monotonic() + timeout
         assert process.stdout is not None

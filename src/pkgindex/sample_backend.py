@@ -57,7 +57,9 @@ def _sources() -> Iterator[tuple[str, bytes]]:
             yield path.relative_to(root).as_posix(), path.read_bytes()
 
 
-def _build_info(project: Mapping[str, Any], settings: Mapping[str, Any] | None) -> list[tuple[str, bytes]]:
+def _build_info(
+    project: Mapping[str, Any], settings: Mapping[str, Any] | None
+) -> list[tuple[str, bytes]]:
     names = project["_tool"].get("record-env")
     if names is None:
         return []
@@ -115,7 +117,9 @@ def build_sdist(sdist_directory: str, config_settings: Mapping[str, Any] | None 
     stem = _stem(project)
     files = [("pyproject.toml", Path("pyproject.toml").read_bytes())]
     files += [(f"src/{path}", data) for path, data in _sources()]
-    files += [(name, Path(name).read_bytes()) for name in sorted(os.listdir(".")) if name.endswith(".py")]
+    files += [
+        (name, Path(name).read_bytes()) for name in sorted(os.listdir(".")) if name.endswith(".py")
+    ]
     files.append(("PKG-INFO", _metadata(project).encode()))
     filename = f"{stem}.tar.gz"
     buffer = io.BytesIO()

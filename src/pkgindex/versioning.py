@@ -59,7 +59,7 @@ def render_version(template: str, *, version: Version, commit: str, now: datetim
 def rewrite_wheel_version(wheel: Path, version: Version, out_dir: Path) -> Path:
     """Write a copy of ``wheel`` with version ``version`` into ``out_dir``; return its path."""
     _parse(wheel.name)
-    distribution, old_text, rest = wheel.name.split("-", 2)
+    distribution, _, rest = wheel.name.split("-", 2)
     new_text = str(version)
     target = out_dir / f"{distribution}-{new_text}-{rest}"
     with zipfile.ZipFile(wheel) as source:
@@ -99,11 +99,14 @@ def _dist_info_stem(filename: str, contents: dict[str, bytes]) -> str:
     stems = {
         path.split("/")[0].removesuffix(".dist-info")
         for path in contents
-        if path.count("/") == 1 and path.split("/")[0].endswith(".dist-info")
+        if path.count("/") == 1
+        and path.split("/")[0].endswith(".dist-info")
         and path.endswith("/METADATA")
     }
     if len(stems) != 1:
-        raise InvalidDistributionError(f"{filename}: expected one .dist-info folder, found {len(stems)}")
+        raise InvalidDistributionError(
+            f"{filename}: expected one .dist-info folder, found {len(stems)}"
+        )
     return stems.pop()
 
 
