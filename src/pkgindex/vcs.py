@@ -59,6 +59,9 @@ class RetryPolicy:
         return float(self.backoff * 2**retry * (1 - self.jitter + 2 * self.jitter * rng()))
 
 
+DEFAULT_RETRY = RetryPolicy()
+
+
 def git_toplevel(path: Path, *, runner: Runner) -> Path | None:
     """The working tree root of the git checkout holding ``path``, or None if it is not in one."""
     result = runner.run(["git", "rev-parse", "--show-toplevel"], step="git-toplevel", cwd=path)
@@ -99,7 +102,7 @@ def commit_and_push(
     paths: Sequence[str] = (".",),
     remote: str = "origin",
     branch: str | None = None,
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy = DEFAULT_RETRY,
     sleep: Callable[[float], None] = time.sleep,
     rng: Callable[[], float] = random.random,
 ) -> PushResult:
