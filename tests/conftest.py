@@ -1,0 +1,189 @@
+"""Fixtures shared by every test: real wheels and real corpora, written on the spot.
+
+- ``make_wheel`` builds a small, installable wheel with zipfile (valid RECORD), with knobs to
+  make it subtly wrong (METADATA name or version disagreeing with the filename, no METADATA).
+- ``corpus`` runs the shared ``make_corpus.py`` (the repository root's sibling ``shared/``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT / ".." / "shared"
+MAKE_CORPUS = SHARED_DIR / "bench" / "make_corpus.py"
+ZIP_EPOCH = (2024, 1, 1, 0, 0, 0)
+
+
+def escaped_name(name: str) -> str:
+    """A distribution name as wheel filenames and import packages spell it."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def core_metadata(
+    name: str,
+    version: str,
+    *,
+    requires_python: str | None = None,
+    requires_dist: Sequence[str] = (),
+) -> bytes:
+    lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}", "Summary: test"]
+    if requires_python is not None:
+        lines.append(f"Requires-Python: {requires_python}")
+    lines += [f"Requires-Dist: {requirement}" for requirement in requires_dist]
+    return ("\n".join(lines) + "\n\n").encode()
+
+
+def wheel_bytes(
+    name: str,
+    version: str,
+    *,
+    requires_python: str | None = None,
+    requires_dist: Sequence[str] = (),
+    tag: str = "py3-none-any",
+    metadata: bytes | None = None,
+    with_metadata: bool = True,
+    payload: bytes = b"",
+) -> bytes:
+    """A real wheel: an importable module, METADATA, WHEEL and a RECORD with correct hashes."""
+    module = escaped_name(name)
+    dist_info = f"{module}-{version}.dist-info"
+    if metadata is None:
+        metadata = core_metadata(
+            name, version, requires_python=requires_python, requires_dist=requires_dist
+        )
+    wheel_info = "Wheel-Version: 1.0\nGenerator: pkgindex-tests\nRoot-Is-Purelib: true\n"
+    wheel_info += "".join(f"Tag: {t}\n" for t in _expand_tag(tag)) + "\n"
+    files: list[tuple[str, bytes]] = [
+        (f"{module}/__init__.py", f'VERSION = "{version}"\n'.encode())
+    ]
+    if payload:
+        files.append((f"{module}/payload.bin", payload))
+    if with_metadata:
+        files.append((f"{dist_info}/METADATA", metadata))
+    files.append((f"{dist_info}/WHEEL", wheel_info.encode()))
+    record = "".join(f"{path},{_record_hash(data)},{len(data)}\n" for path, data in files)
+    files.append((f"{dist_info}/RECORD", (record + f"{dist_info}/RECORD,,\n").encode()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path, data in files:
+            info = zipfile.ZipInfo(path, date_time=ZIP_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _expand_tag(tag: str) -> list[str]:
+    pythons, abis, platforms = tag.split("-")
+    return [
+        f"{p}-{a}-{plat}"
+        for p in pythons.split(".")
+        for a in abis.split(".")
+        for plat in platforms.split(".")
+    ]
+
+
+def _record_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+class MakeWheel(Protocol):
+    def __call__(
+        self,
+        directory: Path,
+        name: str,
+        version: str,
+        *,
+        requires_python: str | None = None,
+        requires_dist: Sequence[str] = (),
+        tag: str = "py3-none-any",
+        metadata_name: str | None = None,
+        metadata_version: str | None = None,
+        with_metadata: bool = True,
+        filename: str | None = None,
+        payload: bytes = b"",
+    ) -> Path: ...
+
+
+def _make_wheel(
+    directory: Path,
+    name: str,
+    version: str,
+    *,
+    requires_python: str | None = None,
+    requires_dist: Sequence[str] = (),
+    tag: str = "py3-none-any",
+    metadata_name: str | None = None,
+    metadata_version: str | None = None,
+    with_metadata: bool = True,
+    filename: str | None = None,
+    payload: bytes = b"",
+) -> Path:
+    """Write ``{name}-{version}-{tag}.whl`` (or ``filename``) into ``directory``; return its path.
+
+    ``metadata_name``/``metadata_version`` put other values in METADATA than in the filename.
+    """
+    metadata = core_metadata(
+        metadata_name or name,
+        metadata_version or version,
+        requires_python=requires_python,
+        requires_dist=requires_dist,
+    )
+    data = wheel_bytes(
+        name,
+        version,
+        tag=tag,
+        metadata=metadata,
+        with_metadata=with_metadata,
+        payload=payload,
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / (filename or f"{escaped_name(name)}-{version}-{tag}.whl")
+    path.write_bytes(data)
+    return path
+
+
+@pytest.fixture(scope="session")
+def make_wheel() -> MakeWheel:
+    """A function writing a real, installable wheel: ``make_wheel(dir, "dace", "1.0", ...)``."""
+    return _make_wheel
+
+
+MakeCorpus = Callable[..., Path]
+
+
+@pytest.fixture(scope="session")
+def corpus() -> MakeCorpus:
+    """A function running make_corpus.py: ``corpus(out, projects=3, versions=2, ...)`` -> out.
+
+    Keyword arguments become options (``payload_kib=64`` -> ``--payload-kib 64``; ``True`` for
+    flags such as ``sdists``).
+    """
+    if not MAKE_CORPUS.is_file():
+        pytest.skip(f"{MAKE_CORPUS} not found: the shared folder must sit beside the repository")
+
+    def make(out: Path, **options: int | bool) -> Path:
+        command = [sys.executable, str(MAKE_CORPUS), str(out)]
+        for key, value in options.items():
+            flag = "--" + key.replace("_", "-")
+            if value is True:
+                command.append(flag)
+            elif value is not False:
+                command += [flag, str(value)]
+        subprocess.run(command, check=True, capture_output=True, text=True)
+        return out
+
+    return make
