@@ -204,7 +204,7 @@ def _register_publish(subparsers: Subparsers, common: argparse.ArgumentParser) -
 
 def run_publish(args: argparse.Namespace) -> int:
     # Imported here: publish needs git tooling (vcs) that the other commands do not.
-    from pkgindex.publish import default_runner, provenance_from_environment, publish
+    from pkgindex.publish import provenance_from_environment, publish
 
     report = publish(
         args.files,
@@ -212,7 +212,7 @@ def run_publish(args: argparse.Namespace) -> int:
         branch=args.branch,
         replace=args.replace,
         provenance=provenance_from_environment(os.environ),
-        runner=default_runner(args.index_url_git, stream=args.verbose >= 2),
+        stream=args.verbose >= 2,
     )
     lines = [f"added     {name}" for name in report.added]
     lines += [f"unchanged {name}" for name in report.unchanged]

@@ -1,0 +1,148 @@
+"""Push mode for a git-hosted index: ``pkgindex publish FILE... --index-url-git URL``.
+
+The dependent project built and verified its distributions itself; this hands them to the index:
+clone the index repository shallowly into a temporary folder, add the files with
+:func:`pkgindex.index.add_files` (same validation and immutability rules as ``pkgindex add``),
+commit and push with :func:`pkgindex.vcs.commit_and_push`, which rebases and retries when someone
+else pushed first — the same retry pull mode uses. Publishing files the index already holds (same
+name, same bytes) is a no-op that pushes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from pkgindex import __version__
+from pkgindex.errors import ConfigError
+from pkgindex.gitsource import check_ref, redact_url, url_secrets
+from pkgindex.index import AddReport, Clock, add_files
+from pkgindex.process import Runner
+from pkgindex.vcs import RetryPolicy, clone_index, commit_and_push
+
+logger = logging.getLogger(__name__)
+
+PROVENANCE_SCHEMA: Final = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishReport:
+    added: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    commit: str | None  # the pushed commit; None when the index already had every file
+    branch: str
+    attempts: int
+
+
+def publish(
+    files: Sequence[Path],
+    *,
+    index_url_git: str,
+    branch: str = "main",
+    replace: bool = False,
+    provenance: Mapping[str, Any] | None = None,
+    policy: RetryPolicy | None = None,
+    stream: bool = False,
+    clock: Clock | None = None,
+) -> PublishReport:
+    """Add FILES to the index repository at INDEX_URL_GIT and push BRANCH.
+
+    Command logs are kept (and their folder logged) only when something fails.
+    """
+    sources = check_files(files)
+    check_ref(branch)
+    log_dir = Path(tempfile.mkdtemp(prefix="pkgindex-publish-logs-"))
+    runner = Runner(log_dir=log_dir, stream=stream, redact=url_secrets(index_url_git))
+    try:
+        report = _publish(
+            sources, index_url_git, branch, replace, provenance, runner, policy, clock
+        )
+    except BaseException:
+        logger.info("logs kept in %s", log_dir)
+        raise
+    shutil.rmtree(log_dir, ignore_errors=True)
+    return report
+
+
+def _publish(
+    sources: Sequence[Path],
+    index_url_git: str,
+    branch: str,
+    replace: bool,
+    provenance: Mapping[str, Any] | None,
+    runner: Runner,
+    policy: RetryPolicy | None,
+    clock: Clock | None,
+) -> PublishReport:
+    with tempfile.TemporaryDirectory(prefix="pkgindex-publish-") as temporary:
+        checkout = clone_index(
+            index_url_git, Path(temporary) / "index", runner=runner, branch=branch, depth=1
+        )
+        reports: list[AddReport] = []
+
+        def apply(root: Path) -> str | None:
+            report = add_files(root, sources, replace=replace, provenance=provenance, clock=clock)
+            reports.append(report)
+            return commit_message(report)
+
+        result = commit_and_push(
+            checkout, apply, runner=runner, branch=branch, policy=policy or RetryPolicy()
+        )
+    last = reports[-1]
+    if result.commit:
+        logger.info("published to %s (%s)", redact_url(index_url_git), branch)
+    return PublishReport(
+        added=last.added if result.commit else (),
+        unchanged=last.unchanged if result.commit else last.unchanged + last.added,
+        commit=result.commit,
+        branch=branch,
+        attempts=result.attempts,
+    )
+
+
+def check_files(files: Sequence[Path]) -> tuple[Path, ...]:
+    """Every FILE as an absolute path; all missing ones reported at once."""
+    if not files:
+        raise ConfigError("no files to publish", hint="pass the wheels or sdists to publish")
+    missing = [str(path) for path in files if not path.is_file()]
+    if missing:
+        raise ConfigError(
+            f"no such file: {', '.join(missing)}",
+            hint="build the distributions first, e.g. with 'pkgindex build . -o dist'",
+        )
+    return tuple(path.resolve() for path in files)
+
+
+def commit_message(report: AddReport) -> str | None:
+    if not report.added:
+        return None
+    names = ", ".join(report.added)
+    return f"published {names}\n\nAdded by pkgindex {__version__} (push mode)."
+
+
+def provenance_from_environment(
+    environ: Mapping[str, str], *, clock: Clock | None = None
+) -> dict[str, Any]:
+    """What the publisher says about the files; in GitHub Actions, the run that built them."""
+    now = clock() if clock else datetime.now(UTC)
+    provenance: dict[str, Any] = {
+        "schema": PROVENANCE_SCHEMA,
+        "mode": "publish",
+        "published_at": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tools": {"pkgindex": __version__},
+    }
+    repository, server = environ.get("GITHUB_REPOSITORY"), environ.get("GITHUB_SERVER_URL")
+    if repository:
+        provenance["source"] = repository
+        for key, name in (("commit", "GITHUB_SHA"), ("ref", "GITHUB_REF")):
+            if environ.get(name):
+                provenance[key] = environ[name]
+        if server and environ.get("GITHUB_RUN_ID"):
+            provenance["run"] = f"{server}/{repository}/actions/runs/{environ['GITHUB_RUN_ID']}"
+    return provenance
