@@ -80,7 +80,8 @@ class Runner:
             output = f"cannot run {argv[0]}: {exc.strerror}\n"
             log.write_text(output, encoding="utf-8")
             return Completed(argv=tuple(argv), returncode=127, output=output, log=log, seconds=0.0)
-        chunks = self._collect(process, log, timeout)
+        with process:
+            chunks = self._collect(process, log, timeout)
         seconds = time.perf_counter() - started
         return Completed(
             argv=tuple(argv),

@@ -53,7 +53,8 @@ def _metadata(project: Mapping[str, Any]) -> str:
 def _sources() -> Iterator[tuple[str, bytes]]:
     root = Path("src")
     for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+        skip = "__pycache__" in path.parts or ".git" in path.parts or path.name == ".git"
+        if path.is_file() and not skip and path.suffix != ".pyc":
             yield path.relative_to(root).as_posix(), path.read_bytes()
 
 
