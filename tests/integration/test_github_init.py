@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from github_helpers import run_cli, tree_state, write_wheel
 
+URL = "https://gridtools.github.io/python-pkg-index"
 ARGS = ("--title", "GT4Py package index", "--project", "dace=GridTools/dace",
-        "--project", "ghex=ghex-org/GHEX", "--url", "https://gridtools.github.io/python-pkg-index")  # fmt: skip
+        "--project", "ghex=ghex-org/GHEX", "--url", URL)  # fmt: skip
 
 
 def init(root: Path, *extra: str) -> subprocess.CompletedProcess[str]:
