@@ -1,0 +1,185 @@
+"""The workflow templates: pinned actions, no expressions in scripts, least privilege."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML  # comes with check-jsonschema (test extras); reads YAML 1.2
+
+from pkgindex.errors import ConfigError
+from pkgindex.workflows import ACTIONS, dependent_workflow, index_workflow
+
+INDEX = "GridTools/python-pkg-index"
+SHA_PIN = re.compile(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}")
+
+
+def variants() -> dict[str, str]:
+    return {
+        "index": index_workflow(),
+        "index-no-pages": index_workflow(deploy_pages=False),
+        "pull": dependent_workflow(index_repo=INDEX, source_owner="GridTools", source_repo="dace"),
+        "push": dependent_workflow(
+            index_repo=INDEX, source_owner="GridTools", source_repo="dace", mode="push"
+        ),
+    }
+
+
+def parse(text: str) -> dict[str, Any]:
+    document = YAML(typ="safe", pure=True).load(text)
+    assert isinstance(document, dict)
+    return document
+
+
+def steps(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in document["jobs"].values() for step in job.get("steps", [])]
+
+
+@pytest.mark.parametrize("name", list(variants()))
+def test_no_expression_inside_any_run_block(name: str) -> None:
+    for step in steps(parse(variants()[name])):
+        assert "${{" not in step.get("run", ""), step
+
+
+@pytest.mark.parametrize("name", list(variants()))
+def test_every_action_is_pinned_to_a_full_sha_with_a_version_comment(name: str) -> None:
+    text = variants()[name]
+    uses = [step["uses"] for step in steps(parse(text)) if "uses" in step]
+    assert uses
+    for action in uses:
+        assert SHA_PIN.fullmatch(action), action
+        assert re.search(re.escape(action) + r" # v\d+\.\d+\.\d+\n", text), action
+
+
+@pytest.mark.parametrize("name", list(variants()))
+def test_permissions_are_empty_at_the_top_and_granted_per_job(name: str) -> None:
+    document = parse(variants()[name])
+    assert document["permissions"] == {}
+    for job in document["jobs"].values():
+        assert "permissions" in job
+        granted = set((job["permissions"] or {}).items())
+        assert granted <= {
+            ("contents", "read"),
+            ("contents", "write"),
+            ("pages", "write"),
+            ("id-token", "write"),
+        }
+
+
+@pytest.mark.parametrize("name", list(variants()))
+def test_checkout_never_persists_credentials(name: str) -> None:
+    for step in steps(parse(variants()[name])):
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert step["with"]["persist-credentials"] is False
+
+
+def test_the_index_workflow_listens_for_dispatches_and_runs_update() -> None:
+    document = parse(index_workflow())
+    triggers = document["on"]
+    assert triggers["repository_dispatch"] == {"types": ["update_package_index"]}
+    assert set(triggers["workflow_dispatch"]["inputs"]) == {
+        "source_repo",
+        "source_org",
+        "dependency_ref",
+    }
+    update = document["jobs"]["update"]
+    assert update["permissions"] == {"contents": "write"}
+    assert "github.workflow" in update["concurrency"]["group"]
+    assert update["concurrency"]["cancel-in-progress"] is False
+    [install] = [step for step in update["steps"] if step.get("name") == "Install pkgindex"]
+    assert install["env"]["PKGINDEX_REQUIREMENT"] == "pkgindex==0.1.0"
+    [run] = [step for step in update["steps"] if "pkgindex update" in step.get("run", "")]
+    assert run["env"]["SOURCE_ORG"].startswith("${{ github.event.client_payload.source_org")
+    assert '--ref "$DEPENDENCY_REF"' in run["run"]
+    deploy = document["jobs"]["deploy"]
+    assert deploy["needs"] == "update"
+    assert "github.workflow" in deploy["concurrency"]["group"]
+    assert deploy["environment"]["name"] == "github-pages"
+
+
+def test_the_index_workflow_can_leave_out_pages() -> None:
+    assert set(parse(index_workflow(deploy_pages=False))["jobs"]) == {"update"}
+
+
+def test_the_pull_workflow_dispatches_the_tag_commit() -> None:
+    text = dependent_workflow(
+        index_repo=INDEX, source_owner="GridTools", source_repo="dace", tag_pattern="v*"
+    )
+    document = parse(text)
+    assert document["on"]["push"] == {"tags": ["v*"]}
+    [job] = document["jobs"].values()
+    assert job["permissions"] == {}
+    [send] = [step for step in job["steps"] if "pkgindex dispatch" in step.get("run", "")]
+    assert send["env"]["PKG_UPDATE_TOKEN"] == "${{ secrets.PKG_UPDATE_TOKEN }}"
+    assert send["env"]["DEPENDENCY_REF"] == "${{ inputs.ref || github.sha }}"
+    assert send["env"]["INDEX_REPO"] == INDEX
+    assert "exit 1" not in text
+
+
+def test_the_push_workflow_builds_without_the_token_and_publishes_separately() -> None:
+    document = parse(
+        dependent_workflow(
+            index_repo=INDEX, source_owner="GridTools", source_repo="dace", mode="push"
+        )
+    )
+    build, publish = document["jobs"]["build"], document["jobs"]["publish"]
+    assert "secrets." not in json.dumps(build)
+    assert any("pkgindex build" in step.get("run", "") for step in build["steps"])
+    assert publish["needs"] == "build"
+    [push] = [step for step in publish["steps"] if "pkgindex publish" in step.get("run", "")]
+    assert push["env"]["INDEX_URL_GIT"] == f"https://github.com/{INDEX}.git"
+    assert push["env"]["GIT_CONFIG_KEY_0"] == "credential.https://github.com.helper"
+
+
+def test_values_are_quoted_so_they_cannot_change_the_structure() -> None:
+    pattern = "v*': injected\n  evil: \"x"
+    document = parse(
+        dependent_workflow(
+            index_repo=INDEX, source_owner="o", source_repo="r", tag_pattern="v*\"'#"
+        )
+    )
+    assert document["on"]["push"]["tags"] == ["v*\"'#"]
+    with pytest.raises(ConfigError, match="--tag-pattern"):
+        dependent_workflow(index_repo=INDEX, source_owner="o", source_repo="r", tag_pattern=pattern)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("index_repo", "no-slash"),
+        ("index_repo", "a/b/c"),
+        ("source_owner", "evil\nowner"),
+        ("source_repo", "repo name"),
+        ("source_repo", "${{ github.token }}"),
+    ],
+)
+def test_bad_names_are_refused(field: str, value: str) -> None:
+    arguments = {"index_repo": INDEX, "source_owner": "o", "source_repo": "r", field: value}
+    with pytest.raises(ConfigError):
+        dependent_workflow(**arguments)
+
+
+def test_bad_branch_and_requirement_are_refused() -> None:
+    with pytest.raises(ConfigError, match="--branch"):
+        index_workflow(branch="main\nevil: x")
+    with pytest.raises(ConfigError, match="requirement"):
+        index_workflow(requirement="pkgindex\nrm -rf /")
+
+
+def test_requirement_is_written_as_data() -> None:
+    requirement = "pkgindex @ git+https://github.com/example/pkgindex@0123456789abcdef"
+    [install] = [
+        step
+        for step in steps(parse(index_workflow(requirement=requirement)))
+        if step.get("name") == "Install pkgindex"
+    ]
+    assert install["env"]["PKGINDEX_REQUIREMENT"] == requirement
+    assert install["run"] == 'python -m pip install "$PKGINDEX_REQUIREMENT"'
+
+
+def test_the_pinned_actions_table_is_well_formed() -> None:
+    for action, version in ACTIONS.values():
+        assert SHA_PIN.fullmatch(action)
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", version)
