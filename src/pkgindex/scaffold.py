@@ -181,7 +181,7 @@ _README = """\
 # {title}
 
 A Python package index (the PEP 503 "simple" API) made with
-[pkgindex](https://pypi.org/project/pkgindex/) and served by GitHub Pages at <{url}>. It holds:
+pkgindex and served by GitHub Pages at <{url}>. It holds:
 
 {listing}
 {note}
