@@ -35,7 +35,9 @@ def test_build_a_git_url_at_a_tag(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert set(report["timings"]) == {"fetch", "build", "verify"}
 
 
-def test_build_fails_when_the_import_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_fails_when_the_import_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = write_sample_project(tmp_path / "project", name="widgets", module="widgets")
     (project / "src" / "widgets" / "__init__.py").write_text("import no_such_module\n")
     assert main(["build", str(project), "-o", str(tmp_path / "out")]) == 6
@@ -87,10 +89,19 @@ def test_c_extension_builds_verifies_publishes_and_installs(
     source.commit("a C extension", tag="v0.1.0")
     index = make_index(tmp_path)
 
-    status = main([
-        "update", "--source-owner=acme", "--source-repo=fastmath", "--ref=v0.1.0",
-        "--root", str(index.clone), "--source-url", source_url(tmp_path), "--json",
-    ])  # fmt: skip
+    status = main(
+        [
+            "update",
+            "--source-owner=acme",
+            "--source-repo=fastmath",
+            "--ref=v0.1.0",
+            "--root",
+            str(index.clone),
+            "--source-url",
+            source_url(tmp_path),
+            "--json",
+        ]
+    )
 
     assert status == 0, capsys.readouterr().err
     (filename,) = json.loads(capsys.readouterr().out)["files"]

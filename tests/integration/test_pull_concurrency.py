@@ -1,4 +1,4 @@
-"""Two updates at the same time, each from its own clone, both land at the origin; nothing is lost."""
+"""Two updates at the same time, each from its own clone, both land at the origin intact."""
 
 from __future__ import annotations
 
@@ -17,20 +17,32 @@ def start_update(tmp: Path, root: Path, repo: str, ref: str) -> subprocess.Popen
     import os
 
     return subprocess.Popen(
-        [sys.executable, "-m", "pkgindex", "update", "--source-owner=acme", f"--source-repo={repo}",
-         f"--ref={ref}", "--root", str(root), "--source-url", source_url(tmp),
-         "--push-attempts", "8"],
+        [
+            sys.executable,
+            "-m",
+            "pkgindex",
+            "update",
+            "--source-owner=acme",
+            f"--source-repo={repo}",
+            f"--ref={ref}",
+            "--root",
+            str(root),
+            "--source-url",
+            source_url(tmp),
+            "--push-attempts",
+            "8",
+        ],
         env={**os.environ, **GIT_ENV},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-    )  # fmt: skip
+    )
 
 
 def run_both(tmp: Path, jobs: list[tuple[Path, str, str]]) -> None:
     processes = [start_update(tmp, root, repo, ref) for root, repo, ref in jobs]
     for process in processes:
-        out, err = process.communicate(timeout=300)
+        _out, err = process.communicate(timeout=300)
         assert process.returncode == 0, err
 
 

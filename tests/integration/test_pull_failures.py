@@ -13,9 +13,16 @@ from pkgindex.cli import main
 
 def argv(tmp: Path, root: Path, repo: str, ref: str, *extra: str) -> list[str]:
     return [
-        "update", "--source-owner=acme", f"--source-repo={repo}", f"--ref={ref}",
-        "--root", str(root), "--source-url", source_url(tmp), *extra,
-    ]  # fmt: skip
+        "update",
+        "--source-owner=acme",
+        f"--source-repo={repo}",
+        f"--ref={ref}",
+        "--root",
+        str(root),
+        "--source-url",
+        source_url(tmp),
+        *extra,
+    ]
 
 
 def break_build(source: Source) -> None:
@@ -91,8 +98,16 @@ def test_failure_leaves_the_index_untouched(
 def test_owner_and_repo_are_validated(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], owner: str, repo: str
 ) -> None:
-    code = main(["update", f"--source-owner={owner}", f"--source-repo={repo}", "--ref=main",
-                 "--root", str(tmp_path)])  # fmt: skip
+    code = main(
+        [
+            "update",
+            f"--source-owner={owner}",
+            f"--source-repo={repo}",
+            "--ref=main",
+            "--root",
+            str(tmp_path),
+        ]
+    )
     assert code == 2
     assert "error:" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

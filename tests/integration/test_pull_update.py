@@ -1,4 +1,4 @@
-"""pkgindex update: real git sources over file://, real builds, a real bare index origin, uv installs."""
+"""pkgindex update: real git sources over file://, real builds, a bare index origin, uv."""
 
 from __future__ import annotations
 
@@ -22,11 +22,23 @@ from pull_helpers import (
 from pkgindex.cli import main
 
 
-def update(tmp: Path, root: Path, repo: str, ref: str, *extra: str, owner: str = "acme") -> list[str]:
+def update(
+    tmp: Path, root: Path, repo: str, ref: str, *extra: str, owner: str = "acme"
+) -> list[str]:
     return [
-        "update", "--source-owner", owner, "--source-repo", repo, "--ref", ref,
-        "--root", str(root), "--source-url", source_url(tmp), *extra,
-    ]  # fmt: skip
+        "update",
+        "--source-owner",
+        owner,
+        "--source-repo",
+        repo,
+        "--ref",
+        ref,
+        "--root",
+        str(root),
+        "--source-url",
+        source_url(tmp),
+        *extra,
+    ]
 
 
 def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
@@ -97,11 +109,22 @@ def test_update_by_sha_with_submodule_and_build_settings(
         'config-settings = { "cmake.define.X" = "1" }\n'
     )
     source = make_source(
-        tmp_path, "acme", "gadgets", tag=None, name="gadgets", module="gadgets",
+        tmp_path,
+        "acme",
+        "gadgets",
+        tag=None,
+        name="gadgets",
+        module="gadgets",
         record_env=["GHEX_USE_GPU"],
-    )  # fmt: skip
-    git("submodule", "--quiet", "add", vendored.bare.as_uri(), "src/gadgets_vendored",
-        cwd=source.work)  # fmt: skip
+    )
+    git(
+        "submodule",
+        "--quiet",
+        "add",
+        vendored.bare.as_uri(),
+        "src/gadgets_vendored",
+        cwd=source.work,
+    )
     sha = source.commit("add the vendored submodule")
     index = make_index(tmp_path, config=config)
 
@@ -155,7 +178,9 @@ def test_version_template_rewrites_and_a_changed_wheel_is_refused(
         (index.clone).as_uri() + "/", f"widgets==1.0.0+g{second[:7]}", venv.python, client_env
     )
     assert installed.returncode == 0, installed.stderr
-    version = python_output(venv.python, "import importlib.metadata as m; print(m.version('widgets'))")
+    version = python_output(
+        venv.python, "import importlib.metadata as m; print(m.version('widgets'))"
+    )
     assert version == f"1.0.0+g{second[:7]}"
 
 
