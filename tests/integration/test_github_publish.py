@@ -104,3 +104,40 @@ def test_concurrent_publishes_both_land(origin: Path, tmp_path: Path) -> None:
         assert (index / project / wheel.name).is_file()
         assert wheel.name in (index / project / "index.html").read_text()
         assert f'href="{project}/"' in root_page
+
+
+def test_publish_races_a_pull_mode_update(tmp_path: Path) -> None:
+    # Reuses the pull-mode test helpers: a sample source repository and an index origin.
+    from pull_helpers import GIT_ENV, make_index, make_source, source_url
+
+    make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
+    index = make_index(tmp_path)
+    hook = index.origin / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\ncat >/dev/null\nsleep 1\n")
+    hook.chmod(0o755)
+    wheel = write_wheel(tmp_path / "dist", "gadgets", "1.0")
+    env = cli_env(GIT_ENV)
+    commands = [
+        ["update", "--source-owner=acme", "--source-repo=widgets", "--ref=v1.0.0",
+         "--root", str(index.clone), "--source-url", source_url(tmp_path)],
+        ["publish", str(wheel), "--index-url-git", index.origin.as_uri()],
+    ]  # fmt: skip
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "pkgindex", *command],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=180)
+        assert process.returncode == 0, stderr
+    files = index.origin_files()
+    assert "widgets/widgets-1.0.0-py3-none-any.whl" in files
+    assert "gadgets/gadgets-1.0-py3-none-any.whl" in files
+    root_page = git("show", "main:index.html", cwd=index.origin)
+    assert 'href="widgets/"' in root_page
+    assert 'href="gadgets/"' in root_page
