@@ -61,7 +61,14 @@ def publish(
     runner = Runner(log_dir=log_dir, stream=stream, redact=url_secrets(index_url_git))
     try:
         report = _publish(
-            sources, index_url_git, branch, replace, provenance, runner, policy, clock
+            sources,
+            index_url_git=index_url_git,
+            branch=branch,
+            replace=replace,
+            provenance=provenance,
+            runner=runner,
+            policy=policy or RetryPolicy(),
+            clock=clock,
         )
     except BaseException:
         logger.info("logs kept in %s", log_dir)
@@ -72,12 +79,13 @@ def publish(
 
 def _publish(
     sources: Sequence[Path],
+    *,
     index_url_git: str,
     branch: str,
     replace: bool,
     provenance: Mapping[str, Any] | None,
     runner: Runner,
-    policy: RetryPolicy | None,
+    policy: RetryPolicy,
     clock: Clock | None,
 ) -> PublishReport:
     with tempfile.TemporaryDirectory(prefix="pkgindex-publish-") as temporary:
@@ -91,9 +99,7 @@ def _publish(
             reports.append(report)
             return commit_message(report)
 
-        result = commit_and_push(
-            checkout, apply, runner=runner, branch=branch, policy=policy or RetryPolicy()
-        )
+        result = commit_and_push(checkout, apply, runner=runner, branch=branch, policy=policy)
     last = reports[-1]
     if result.commit:
         logger.info("published to %s (%s)", redact_url(index_url_git), branch)
