@@ -188,9 +188,10 @@ _DEPLOY = """\
 """
 
 _DEPENDENT_HEAD = """\
-# Tells the package index @INDEX_REPO@ about new versions of @SOURCE_OWNER@/@SOURCE_REPO@
-# (written by pkgindex @VERSION@, @MODE@ mode). Needs the repository secret PKG_UPDATE_TOKEN: a
-# token with "Contents: Read and write" on @INDEX_REPO@ (see pkgindex's docs/github.md).
+# Tells the package index @INDEX_REPO_PLAIN@ about new versions of @OWNER_PLAIN@/@REPO_PLAIN@
+# (written by pkgindex @VERSION@, @MODE@ mode). Needs the secret PKG_UPDATE_TOKEN (repository
+# or environment "package-index"): a fine-grained token with "Contents: Read and write" on
+# @INDEX_REPO_PLAIN@ only. See pkgindex's docs/github.md.
 name: Update package index
 
 on:
@@ -326,7 +327,9 @@ def dependent_workflow(
     _check_branch(branch)
     body = _DEPENDENT_PULL if mode == "pull" else _DEPENDENT_PUSH
     values = {
-        "INDEX_REPO_PLAIN": index_repo,
+        "INDEX_REPO_PLAIN": index_repo,  # validated: [A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+
+        "OWNER_PLAIN": source_owner,
+        "REPO_PLAIN": source_repo,
         "INDEX_REPO": _yaml_string(index_repo),
         "SOURCE_OWNER": _yaml_string(source_owner),
         "SOURCE_REPO": _yaml_string(source_repo),
