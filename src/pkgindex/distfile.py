@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import tarfile
-import zipfile
+import os
 from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 from pathlib import Path
 from typing import Literal
 
-from packaging.metadata import parse_email
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -28,7 +28,8 @@ from pkgindex.errors import InvalidDistributionError
 
 DistKind = Literal["wheel", "sdist"]
 SDIST_SUFFIXES = (".tar.gz", ".zip")
-_CHUNK = 1 << 20
+DIST_SUFFIXES = (".whl", *SDIST_SUFFIXES)
+_UNSAFE_CHARACTERS = frozenset("/\\") | {chr(c) for c in range(32)} | {chr(127)}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,7 +56,7 @@ class Inspected:
 
 
 def is_distribution_filename(filename: str) -> bool:
-    return filename.endswith((".whl", *SDIST_SUFFIXES))
+    return filename.endswith(DIST_SUFFIXES)
 
 
 def parse_filename(filename: str) -> DistFilename:
@@ -88,8 +89,7 @@ def parse_filename(filename: str) -> DistFilename:
 
 def check_safe_filename(filename: str) -> None:
     """Refuse names that could escape a folder or break a page or URL."""
-    bad = {"/", "\\", "\x00"} | {chr(c) for c in range(32)} | {chr(127)}
-    if filename in ("", ".", "..") or any(char in bad for char in filename):
+    if filename in ("", ".", "..") or not _UNSAFE_CHARACTERS.isdisjoint(filename):
         raise InvalidDistributionError(
             f"{filename!r}: a filename may not contain path separators or control characters"
         )
@@ -101,8 +101,9 @@ def inspect_distribution(path: Path, dist: DistFilename | None = None) -> Inspec
     try:
         with path.open("rb") as handle:
             digest = hashlib.file_digest(handle, "sha256").hexdigest()
-            size = handle.tell()
+            size = os.fstat(handle.fileno()).st_size
             handle.seek(0)
+            metadata: bytes | None
             if dist.kind == "wheel":
                 metadata = read_wheel_metadata(handle, dist)
             else:
@@ -121,6 +122,8 @@ def inspect_distribution(path: Path, dist: DistFilename | None = None) -> Inspec
 
 def read_wheel_metadata(handle: io.BufferedIOBase | io.BufferedReader, dist: DistFilename) -> bytes:
     """The bytes of ``{name}-{version}.dist-info/METADATA``, as PyPI extracts them."""
+    import zipfile  # deferred, with the other archive modules: a warm run never needs them
+
     member = f"{dist.raw_stem}.dist-info/METADATA"
     try:
         with zipfile.ZipFile(handle) as archive:
@@ -141,6 +144,9 @@ def read_sdist_metadata(
     handle: io.BufferedIOBase | io.BufferedReader, dist: DistFilename
 ) -> bytes | None:
     """The sdist's PKG-INFO if it has one; None for old sdists without it."""
+    import tarfile
+    import zipfile
+
     member = f"{dist.raw_stem}/PKG-INFO"
     try:
         if dist.filename.endswith(".zip"):
@@ -161,8 +167,10 @@ def read_sdist_metadata(
 
 def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
     """Check Name and Version agree with the filename; return Requires-Python."""
-    raw, _unparsed = parse_email(metadata)
-    name, version = raw.get("name"), raw.get("version")
+    # The core metadata format is email headers, read with the compat32 policy (as packaging
+    # does); only three fields matter here, and the header parser is several times faster.
+    headers = BytesHeaderParser(policy=compat32).parsebytes(metadata)
+    name, version = headers.get("Name"), headers.get("Version")
     if name is None or version is None:
         raise InvalidDistributionError(
             f"{dist.filename}: its core metadata has no Name or Version",
@@ -183,8 +191,8 @@ def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
             f"{dist.version}",
             hint="rename the file to match its metadata, or rebuild it",
         )
-    requires_python = raw.get("requires_python")
-    return requires_python.strip() if requires_python else None
+    requires_python = headers.get("Requires-Python")
+    return str(requires_python).strip() or None if requires_python else None
 
 
 def sha256_file(path: Path) -> str:

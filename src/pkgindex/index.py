@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from pkgindex import storage
 from pkgindex.catalog import project_from_json, root_project_names, root_state
 from pkgindex.config import load_config
 from pkgindex.distfile import (
+    DIST_SUFFIXES,
     Inspected,
     inspect_distribution,
     is_distribution_filename,
@@ -184,9 +184,12 @@ def load_project(root: Path, name: str) -> Project | None:
 def write_project(root: Path, project: Project) -> list[Path]:
     """Render one project's pages from a changed catalog entry (yank, remove) and the root."""
     site = _site(root)
+    state = _root_state(root)
     written = _write_pages(root / project.name, project, site)
+    fingerprints = dict(state.get("fingerprints") or {})
+    fingerprints[project.name] = project_fingerprint(project)
     names = _known_project_names(root, [project.name])
-    written += _write_root(root, names, site)
+    written += _write_root(root, names, site, fingerprints)
     return written
 
 
@@ -217,35 +220,38 @@ def scan_root(root: Path) -> tuple[list[Folder], list[PkgIndexError]]:
 
 
 def scan_folder(root: Path, path: Path) -> tuple[Folder | None, list[PkgIndexError]]:
-    """List one folder; None if it is not a project folder (no distributions, no catalog)."""
-    sizes: dict[str, int] = {}
-    entries: set[str] = set()
-    problems: list[PkgIndexError] = []
+    """List one folder; None if it is not a project folder (no distributions, no catalog).
+
+    This runs for every folder on every run, so it stays lean: one scandir, one stat per
+    distribution file (its size is how a changed file is noticed without reading it).
+    """
     try:
-        listing = list(os.scandir(path))
+        with os.scandir(path) as listing:
+            found = list(listing)
     except FileNotFoundError:
         return None, []
-    for entry in listing:
-        entries.add(entry.name)
-        if entry.name.startswith(".") or not is_distribution_filename(entry.name):
-            continue
-        if entry.is_symlink() or path.is_symlink():
-            if not _inside(root, Path(entry.path)):
-                problems.append(
-                    InvalidDistributionError(
-                        f"{path.name}/{entry.name}: a symbolic link that leaves the index root",
-                        hint="copy the file into the index instead of linking to it",
-                    )
+    entries = frozenset(entry.name for entry in found)
+    distributions = [e for e in found if e.name.endswith(DIST_SUFFIXES) and e.name[0] != "."]
+    if not distributions and PAGE_JSON not in entries:
+        return None, []
+    problems: list[PkgIndexError] = []
+    sizes: dict[str, int] = {}
+    folder_is_link = path.is_symlink()
+    for entry in distributions:
+        if (entry.is_symlink() or folder_is_link) and not _inside(root, Path(entry.path)):
+            problems.append(
+                InvalidDistributionError(
+                    f"{path.name}/{entry.name}: a symbolic link that leaves the index root",
+                    hint="copy the file into the index instead of linking to it",
                 )
-                continue
+            )
+            continue
         try:
             sizes[entry.name] = entry.stat().st_size
         except FileNotFoundError:
             problems.append(
                 InvalidDistributionError(f"{path.name}/{entry.name}: a broken symbolic link")
             )
-    if not sizes and PAGE_JSON not in entries:
-        return None, problems
     try:
         normalized = canonicalize_name(path.name, validate=True)
     except InvalidName:
@@ -259,7 +265,7 @@ def scan_folder(root: Path, path: Path) -> tuple[Folder | None, list[PkgIndexErr
             )
         )
         return None, problems
-    return Folder(name=normalized, path=path, sizes=sizes, entries=frozenset(entries)), problems
+    return Folder(name=normalized, path=path, sizes=sizes, entries=entries), problems
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -281,51 +287,111 @@ def _refresh(
     clock: Clock,
 ) -> GenerateReport:
     site = _site(root)
-    full_render = verify or _stale_render(root, site)
+    state = _root_state(root)
+    full_render = verify or not _same_site(state, site)
+    fingerprints: dict[str, str] = dict(state.get("fingerprints") or {})
     catalogs: dict[NormalizedName, Project] = {}
-    wanted: dict[Path, NormalizedName] = {}  # files to read, with the project they belong to
+    wanted: dict[Path, Folder] = {}  # files to read, with their folder
     for folder in folders:
-        catalog = _load_catalog(folder, problems)
-        catalogs[folder.name] = catalog
-        wanted.update(_files_to_read(folder, catalog, batch, verify, problems))
-    inspected = dict(zip(wanted, _inspect_many(list(wanted)), strict=True))
-    for path, result in inspected.items():
+        unchanged = fingerprints.get(folder.name) == folder_fingerprint(folder)
+        if unchanged and not full_render and not batch.known.keys() & folder.sizes.keys():
+            continue  # same files, same sizes, pages in place: nothing to read or write
+        catalogs[folder.name] = catalog = _load_catalog(folder, problems)
+        wanted.update(
+            dict.fromkeys(_files_to_read(folder, catalog, batch, verify, problems), folder)
+        )
+    found: dict[NormalizedName, dict[str, Inspected]] = {name: {} for name in catalogs}
+    for path, result in zip(wanted, _inspect_many(list(wanted)), strict=True):
+        folder = wanted[path]
+        entry = catalogs[folder.name].file(path.name)
         if isinstance(result, PkgIndexError):
             problems.append(result)
+        elif entry is not None and entry.sha256 != result.sha256:
+            problems.append(_changed_error(folder, entry, "its sha256 differs"))
+        else:
+            found[folder.name][path.name] = result
     if problems and not skip_invalid:
         raise ValidationError(problems) if len(problems) > 1 else problems[0]
     for problem in problems:
         log.warning("skipped: %s", problem.message)
 
     now = clock()
-    written: list[Path] = []
+    jobs: list[tuple[Path, Project, dict[str, bytes], bool]] = []
     indexed: list[str] = []
     dropped: list[str] = []
     for folder in folders:
-        found = {
-            path.name: result
-            for path, result in inspected.items()
-            if path.parent == folder.path and isinstance(result, Inspected)
-        }
-        found.update({k: v for k, v in batch.known.items() if k in folder.sizes})
-        project, metadata, new, gone = _merge(
-            folder, catalogs[folder.name], found, batch, now, problems
-        )
+        if folder.name not in catalogs:
+            continue
+        read = found[folder.name]
+        read.update({k: v for k, v in batch.known.items() if k in folder.sizes})
+        project, metadata, new, gone = _merge(folder, catalogs[folder.name], read, batch, now)
         indexed += new
         dropped += gone
-        for filename, data in metadata.items():
-            if storage.write_if_changed(folder.path / (filename + METADATA_SUFFIX), data):
-                written.append(folder.path / (filename + METADATA_SUFFIX))
-        if new or gone or metadata or full_render or not _has_pages(folder):
-            written += _write_pages(folder.path, project, site)
-    written += _write_root(root, all_names, site)
+        render = bool(new or gone or full_render or not _has_pages(folder))
+        jobs.append((folder.path, project, metadata, render))
+        fingerprints[folder.name] = project_fingerprint(project)
+    written = _run_writes(jobs, site)
+    names = sorted(set(all_names))
+    fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
+    written += _write_root(root, names, site, fingerprints)
     return GenerateReport(
-        projects=tuple(sorted(set(all_names))),
+        projects=tuple(names),
         indexed=tuple(indexed),
         dropped=tuple(dropped),
         written=tuple(written),
         skipped=tuple(problems),
     )
+
+
+def _run_writes(
+    jobs: Sequence[tuple[Path, Project, dict[str, bytes], bool]], site: SiteInfo
+) -> list[Path]:
+    """Write metadata files, then pages, per folder; folders in parallel (file creation is
+    I/O-bound and slow on some file systems, and threads overlap it)."""
+
+    def write_folder(job: tuple[Path, Project, dict[str, bytes], bool]) -> list[Path]:
+        path, project, metadata, render = job
+        written = []
+        for filename, data in metadata.items():
+            target = path / (filename + METADATA_SUFFIX)
+            if storage.write_if_changed(target, data):
+                written.append(target)
+        if render or written:
+            written += _write_pages(path, project, site)
+        return written
+
+    if len(jobs) < 8:
+        return [path for job in jobs for path in write_folder(job)]
+    from concurrent.futures import ThreadPoolExecutor  # deferred: only for big batches
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return [path for paths in pool.map(write_folder, jobs) for path in paths]
+
+
+def folder_fingerprint(folder: Folder) -> str:
+    """A digest of what a project folder holds: distributions with sizes, metadata, pages."""
+    metadata = (n for n in folder.entries if n.endswith(METADATA_SUFFIX))
+    return _fingerprint(
+        folder.sizes,
+        [n for n in metadata if n.removesuffix(METADATA_SUFFIX) in folder.sizes],
+        _has_pages(folder),
+    )
+
+
+def project_fingerprint(project: Project) -> str:
+    """The folder fingerprint a project's folder has once its pages are written."""
+    return _fingerprint(
+        {f.filename: f.size for f in project.files},
+        [f.filename + METADATA_SUFFIX for f in project.files if f.metadata_sha256],
+        True,
+    )
+
+
+def _fingerprint(sizes: Mapping[str, int], metadata: Iterable[str], pages: bool) -> str:
+    parts = sorted(f"{name}\t{size}" for name, size in sizes.items())
+    parts += sorted(metadata)
+    parts.append(str(pages))
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=12).hexdigest()
 
 
 def _load_catalog(folder: Folder, problems: list[PkgIndexError]) -> Project:
@@ -389,7 +455,6 @@ def _merge(
     found: Mapping[str, Inspected],
     batch: _Batch,
     now: datetime,
-    problems: list[PkgIndexError],
 ) -> tuple[Project, dict[str, bytes], list[str], list[str]]:
     """The project's new catalog entry, the .metadata files to write, what was added/dropped."""
     files: list[IndexFile] = []
@@ -406,11 +471,7 @@ def _merge(
                 files.append(entry)
             continue
         if entry is not None and filename not in batch.replaced:
-            if entry.sha256 != item.sha256:
-                problems.append(_changed_error(folder, entry, "its sha256 differs"))
-                files.append(entry)
-                continue
-            files.append(entry)
+            files.append(entry)  # re-read for --verify or a missing .metadata file
         else:
             files.append(_index_file(item, now, batch, previous=entry))
             new.append(filename)
@@ -486,6 +547,8 @@ def _inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
     if len(paths) < _PARALLEL_THRESHOLD or workers < 2:
         outcomes = [_inspect_one(path) for path in paths]
     else:
+        from concurrent.futures import ProcessPoolExecutor  # deferred: costly, rarely needed
+
         chunk = max(1, len(paths) // (workers * 8))
         with ProcessPoolExecutor(max_workers=workers) as pool:
             outcomes = list(pool.map(_inspect_one, paths, chunksize=chunk))
@@ -551,13 +614,14 @@ def _write_pages(folder: Path, project: Project, site: SiteInfo) -> list[Path]:
     return written
 
 
-def _write_root(root: Path, names: Iterable[str], site: SiteInfo) -> list[Path]:
-    ordered = sorted(set(names))
+def _write_root(
+    root: Path, names: Sequence[str], site: SiteInfo, fingerprints: Mapping[str, str]
+) -> list[Path]:
     written = []
-    state = {"format": FORMAT_VERSION, "title": site.title, "url": site.url}
+    state = {**_site_state(site), "fingerprints": dict(fingerprints)}
     for name, data in (
-        (PAGE_HTML, render_root_html(ordered, site)),
-        (PAGE_JSON, render_root_json(ordered, state)),
+        (PAGE_HTML, render_root_html(names, site)),
+        (PAGE_JSON, render_root_json(names, state)),
     ):
         if storage.write_if_changed(root / name, data):
             written.append(root / name)
@@ -573,13 +637,20 @@ def _site(root: Path) -> SiteInfo:
     return SiteInfo(title=config.title, url=config.url)
 
 
-def _stale_render(root: Path, site: SiteInfo) -> bool:
-    """True if the pages were rendered by another format version or for other site settings."""
+def _site_state(site: SiteInfo) -> dict[str, Any]:
+    return {"format": FORMAT_VERSION, "title": site.title, "url": site.url}
+
+
+def _root_state(root: Path) -> Mapping[str, Any]:
     try:
-        state = root_state((root / PAGE_JSON).read_bytes())
+        return root_state((root / PAGE_JSON).read_bytes())
     except FileNotFoundError:
-        return True
-    return state != {"format": FORMAT_VERSION, "title": site.title, "url": site.url}
+        return {}
+
+
+def _same_site(state: Mapping[str, Any], site: SiteInfo) -> bool:
+    """False if the pages were rendered by another format version or for other settings."""
+    return all(state.get(key) == value for key, value in _site_state(site).items())
 
 
 def _known_project_names(root: Path, extra: Iterable[str]) -> list[str]:

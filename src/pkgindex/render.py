@@ -97,14 +97,23 @@ def render_project_json(project: Project) -> bytes:
 
 
 def render_root_json(names: Iterable[str], state: dict[str, Any] | None = None) -> bytes:
-    """The project list; ``state`` is private data (render format, site settings)."""
-    document: dict[str, Any] = {
-        "meta": {"api-version": API_VERSION},
-        "projects": [{"name": name} for name in names],
-    }
+    """The project list; ``state`` is private data (render format, site settings).
+
+    Written one project per line: readable diffs, and the C encoder stays in use (an indented
+    dump of thousands of projects goes through json's slow pure-Python path).
+    """
+    projects = ",\n".join(json.dumps({"name": name}, ensure_ascii=False) for name in names)
+    lines = ['{"meta": {"api-version": "%s"},' % API_VERSION, f'"projects": [\n{projects}\n]']
     if state:
-        document[PRIVATE_KEY] = state
-    return _dump_json(document)
+        private = {key: value for key, value in state.items() if key != "fingerprints"}
+        lines[-1] += ","
+        body = json.dumps(private, ensure_ascii=False)[:-1]
+        fingerprints = ",\n".join(
+            f"{json.dumps(key)}: {json.dumps(value)}"
+            for key, value in (state.get("fingerprints") or {}).items()
+        )
+        lines.append(f'"{PRIVATE_KEY}": {body}, "fingerprints": {{\n{fingerprints}\n}}}}')
+    return ("\n".join(lines) + "\n}\n").encode("utf-8")
 
 
 def _dump_json(document: dict[str, Any]) -> bytes:
