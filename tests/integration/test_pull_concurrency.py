@@ -78,3 +78,40 @@ def test_same_project_two_commits_at_once(tmp_path: Path) -> None:
         assert f"widgets/widgets-1.0.0+g{sha[:7]}-py3-none-any.whl" in files
     page = index.origin_json("widgets")
     assert len(page["files"]) == 2
+
+
+def test_a_rejected_push_is_reapplied_on_top_of_the_other_side(tmp_path: Path) -> None:
+    """Someone pushes between our commit and our push: we retry on top, and keep their file."""
+    from pkgindex.process import Runner
+    from pkgindex.vcs import RetryPolicy, commit_and_push
+
+    index = make_index(tmp_path)
+    rival = index.new_clone(tmp_path / "rival")
+    calls: list[str] = []
+
+    def apply(checkout: Path) -> str | None:
+        calls.append(git("rev-parse", "HEAD", cwd=checkout))
+        if len(calls) == 1:  # the rival pushes first
+            (rival / "theirs.txt").write_text("theirs\n")
+            git("add", "theirs.txt", cwd=rival)
+            git("commit", "--quiet", "-m", "theirs", cwd=rival)
+            git("push", "--quiet", "origin", "main", cwd=rival)
+        (checkout / "ours.txt").write_text("ours\n")
+        return "ours"
+
+    sleeps: list[float] = []
+    result = commit_and_push(
+        index.clone,
+        apply,
+        runner=Runner(log_dir=tmp_path / "logs"),
+        policy=RetryPolicy(attempts=3, backoff=0.01),
+        sleep=sleeps.append,
+    )
+
+    assert result.pushed and result.attempts == 2 and len(sleeps) == 1
+    assert calls[1] != calls[0]  # the second attempt started from the rival's tip
+    assert {"theirs.txt", "ours.txt"} <= index.origin_files()
+    assert git("log", "--format=%s", "-2", "main", cwd=index.origin).splitlines() == [
+        "ours",
+        "theirs",
+    ]
