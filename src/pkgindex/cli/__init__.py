@@ -12,6 +12,7 @@ batch, 4 git, 5 build, 6 verification, 7 push failed after retries, 130 interrup
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -23,10 +24,24 @@ from pkgindex.errors import EXIT_INTERRUPTED, EXIT_USAGE, PkgIndexError, Validat
 
 SCHEMA_VERSION = 1
 
-_COMMAND_MODULES = ("index", "pull", "github")
+# Which module registers each subcommand. Only the module of the command being run is imported,
+# so that `pkgindex generate` does not pay for importing the git, build and HTTP machinery.
+COMMANDS = {
+    "generate": "index",
+    "add": "index",
+    "yank": "index",
+    "unyank": "index",
+    "update": "pull",
+    "build": "pull",
+    "demo": "pull",
+    "dispatch": "github",
+    "init": "github",
+    "workflow": "github",
+    "publish": "github",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pkgindex",
         description="Host the Python packages your project needs but cannot take from PyPI.",
@@ -43,15 +58,18 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="only errors")
     common.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in _COMMAND_MODULES:
-        module = __import__(f"pkgindex.cli._{name}", fromlist=["register"])
+    command = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    groups = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for name in groups:
+        module = importlib.import_module(f"pkgindex.cli._{name}")
         module.register(subparsers, common)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(arguments)
+    args = parser.parse_args(arguments)
     _configure_logging(args.verbose, args.quiet)
     try:
         status: int = args.func(args)

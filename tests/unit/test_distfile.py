@@ -1,0 +1,108 @@
+"""Distribution files: names, metadata, and every way a file can be wrong."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+from pathlib import Path
+
+import pytest
+from packaging.version import Version
+
+from pkgindex.distfile import inspect_distribution, parse_filename
+from pkgindex.errors import InvalidDistributionError
+from tests.unit.wheels import metadata_text, write_sdist, write_wheel
+
+
+@pytest.mark.parametrize(
+    ("filename", "name", "version", "kind"),
+    [
+        ("dace-43!2025.12.17-py3-none-any.whl", "dace", "43!2025.12.17", "wheel"),
+        ("My_Pkg-1.0+local.1-1-cp311-cp311-linux_x86_64.whl", "my-pkg", "1.0+local.1", "wheel"),
+        ("ghex-0.4.1.tar.gz", "ghex", "0.4.1", "sdist"),
+        ("old.style-2.0.zip", "old-style", "2.0", "sdist"),
+    ],
+)
+def test_parse_filename(filename: str, name: str, version: str, kind: str) -> None:
+    dist = parse_filename(filename)
+    assert (dist.name, dist.version, dist.kind) == (name, Version(version), kind)
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "notes.txt",
+        "dace.whl",
+        "dace-1.0.whl",
+        "dace-not a version-py3-none-any.whl",
+        "<script>-1.0-py3-none-any.whl",
+        "../dace-1.0-py3-none-any.whl",
+        "dace-1.0-py3-none-any.whl\n",
+        "",
+    ],
+)
+def test_parse_filename_refuses(filename: str) -> None:
+    with pytest.raises(InvalidDistributionError) as error:
+        parse_filename(filename)
+    assert error.value.message  # names the file and the problem
+
+
+def test_inspect_wheel(tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path, "dace", "43!2025.12.17", requires_python=">=3.10")
+    result = inspect_distribution(wheel)
+    assert result.sha256 == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert result.size == wheel.stat().st_size
+    assert result.requires_python == ">=3.10"
+    with zipfile.ZipFile(wheel) as archive:
+        assert result.metadata == archive.read("dace-43!2025.12.17.dist-info/METADATA")
+
+
+def test_inspect_sdist_reads_pkg_info(tmp_path: Path) -> None:
+    sdist = write_sdist(
+        tmp_path, "ghex", "0.4.1", pkg_info=metadata_text("ghex", "0.4.1", "<4,>=3.9")
+    )
+    result = inspect_distribution(sdist)
+    assert result.requires_python == "<4,>=3.9"
+    assert result.metadata is None  # metadata files are served for wheels only
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda d: write_wheel(d, "dace", "1.0", metadata=""), "has no dace-1.0.dist-info/METADATA"),
+        (
+            lambda d: write_wheel(d, "dace", "1.0", metadata=metadata_text("ghex", "1.0")),
+            "metadata name 'ghex'",
+        ),
+        (
+            lambda d: write_wheel(d, "dace", "1.0", metadata=metadata_text("dace", "2.0")),
+            "metadata version '2.0'",
+        ),
+        (
+            lambda d: write_wheel(d, "dace", "1.0", dist_info="other-1.0.dist-info"),
+            "has no dace-1.0.dist-info/METADATA",
+        ),
+        (
+            lambda d: write_sdist(d, "dace", "1.0", pkg_info=metadata_text("ghex", "1.0")),
+            "metadata name 'ghex'",
+        ),
+    ],
+)
+def test_inspect_refuses_inconsistent_files(tmp_path: Path, make, words: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidDistributionError, match=words.replace(".", r"\.")):
+        inspect_distribution(make(tmp_path))
+
+
+def test_inspect_refuses_truncated_wheel(tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path, "dace", "1.0")
+    wheel.write_bytes(wheel.read_bytes()[:100])
+    with pytest.raises(InvalidDistributionError, match="not a readable zip archive") as error:
+        inspect_distribution(wheel)
+    assert "truncated" in str(error.value.hint)
+
+
+def test_inspect_refuses_garbage_sdist(tmp_path: Path) -> None:
+    sdist = tmp_path / "dace-1.0.tar.gz"
+    sdist.write_bytes(b"not gzip at all")
+    with pytest.raises(InvalidDistributionError, match="not a readable archive"):
+        inspect_distribution(sdist)
