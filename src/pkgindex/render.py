@@ -20,7 +20,8 @@ PRIVATE_KEY = "_pkgindex"  # keys starting with "_" are reserved for server-priv
 FORMAT_VERSION = 1  # bump when the rendered bytes change, so stale pages are rewritten
 
 _STYLE = """
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;background:#f7f8fa}
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;
+background:#f7f8fa}
 main{max-width:64rem;margin:0 auto;padding:2rem 1.25rem}
 h1{font-size:1.6rem;margin:0 0 .25rem}
 p.lead{color:#555;margin:0 0 1.25rem}
@@ -60,11 +61,16 @@ def render_project_html(project: Project, site: SiteInfo) -> bytes:
         '<tr><td colspan="5"><small>No files yet.</small></td></tr>'
     )
     name = escape(project.name)
+    counts = f"{len(project.files)} file(s), {len(project.versions)} version(s)"
+    headings = "".join(
+        f"<th>{heading}</th>"
+        for heading in ("File", "Size", "Uploaded (UTC)", "Python", "Built from")
+    )
     body = f"""<h1>{name}</h1>
-<p class="lead">{len(project.files)} file(s), {len(project.versions)} version(s) in {escape(site.title)}.</p>
+<p class="lead">{counts} in {escape(site.title)}.</p>
 {_install_hint(site, project.name)}
 <table>
-<thead><tr><th>File</th><th>Size</th><th>Uploaded (UTC)</th><th>Python</th><th>Built from</th></tr></thead>
+<thead><tr>{headings}</tr></thead>
 <tbody>
 {rows}
 </tbody>
@@ -103,7 +109,8 @@ def render_root_json(names: Iterable[str], state: dict[str, Any] | None = None) 
     dump of thousands of projects goes through json's slow pure-Python path).
     """
     projects = ",\n".join(json.dumps({"name": name}, ensure_ascii=False) for name in names)
-    lines = ['{"meta": {"api-version": "%s"},' % API_VERSION, f'"projects": [\n{projects}\n]']
+    meta = json.dumps({"api-version": API_VERSION})
+    lines = [f'{{"meta": {meta},', f'"projects": [\n{projects}\n]']
     if state:
         private = {key: value for key, value in state.items() if key != "fingerprints"}
         lines[-1] += ","

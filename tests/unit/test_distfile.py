@@ -69,7 +69,10 @@ def test_inspect_sdist_reads_pkg_info(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("make", "words"),
     [
-        (lambda d: write_wheel(d, "dace", "1.0", metadata=""), "has no dace-1.0.dist-info/METADATA"),
+        (
+            lambda d: write_wheel(d, "dace", "1.0", metadata=""),
+            "has no dace-1.0.dist-info/METADATA",
+        ),
         (
             lambda d: write_wheel(d, "dace", "1.0", metadata=metadata_text("ghex", "1.0")),
             "metadata name 'ghex'",

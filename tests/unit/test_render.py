@@ -28,7 +28,9 @@ names = st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4}){0,2}", fullmatch=True
 )
 versions = st.builds(
     lambda epoch, release, local: Version(
-        (f"{epoch}!" if epoch else "") + ".".join(map(str, release)) + (f"+{local}" if local else "")
+        (f"{epoch}!" if epoch else "")
+        + ".".join(map(str, release))
+        + (f"+{local}" if local else "")
     ),
     st.integers(0, 50),
     st.lists(st.integers(0, 2030), min_size=1, max_size=3),
