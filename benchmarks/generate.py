@@ -1,0 +1,524 @@
+#!/usr/bin/env python3
+"""Benchmark ``pkgindex generate`` against its peers, all measured in the same run.
+
+Corpora come from ``../shared/bench/make_corpus.py`` (the repository's sibling ``shared``):
+
+- many small wheels: 10,000 wheels in 2,000 projects (``--projects 2000 --versions 5``);
+- large wheels: 200 wheels of 5 MiB, 1 GiB (``--projects 20 --versions 10 --payload-kib 5120``).
+
+Every tool gets a fresh copy of each corpus (hard links: no tool modifies a distribution file)
+and is measured cold (first run), warm (run again, nothing changed) and after adding one file:
+
+- ``pkgindex generate`` / ``pkgindex add`` (this checkout, run as ``python -m pkgindex``);
+- ``minimal``: the algorithm of the script GT4Py uses today, re-implemented below: for each
+  folder, sha256 every file and write one index.html with links. It redoes everything each run;
+- ``simple503`` (in place, ``--sort``): hashes every wheel and extracts metadata on every run;
+- ``dumb-pypi``: never opens the files (it takes a list of filenames; hashes and
+  requires-python must come from the caller), incremental with ``--previous-package-list``.
+
+simple503 and dumb-pypi are installed from PyPI into a venv the benchmark makes with uv.
+Times are wall-clock seconds of a fresh process (interpreter start included, as a user sees
+it); peak memory is the largest resident set of any one process of the run (``/usr/bin/time
+-v``, or ``RUSAGE_CHILDREN`` from a wrapper). On the large corpus, plain ``hashlib.sha256`` of
+the same files, sequentially and with threads, gives the speed limit for cold hashing. The page
+cache is warm for every tool alike (the corpus was just written).
+
+    python benchmarks/generate.py            # full corpora (~2 GB of scratch space)
+    python benchmarks/generate.py --quick    # small corpora, a few seconds
+
+Not a test: it prints a table and checks nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import html
+import importlib.util
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+MAKE_CORPUS = REPO_ROOT / ".." / "shared" / "bench" / "make_corpus.py"
+GNU_TIME = Path("/usr/bin/time")
+PEERS = ("simple503", "dumb-pypi")
+DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusSpec:
+    label: str
+    projects: int
+    versions: int
+    payload_kib: int = 0
+
+    @property
+    def options(self) -> list[str]:
+        options = ["--projects", str(self.projects), "--versions", str(self.versions)]
+        return options + (["--payload-kib", str(self.payload_kib)] if self.payload_kib else [])
+
+
+FULL = (
+    CorpusSpec("10,000 wheels / 2,000 projects", 2000, 5),
+    CorpusSpec("200 wheels x 5 MiB (1 GiB)", 20, 10, 5120),
+)
+QUICK = (
+    CorpusSpec("1,000 wheels / 200 projects", 200, 5),
+    CorpusSpec("20 wheels x 1 MiB", 4, 5, 1024),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    seconds: float
+    rss_mb: float
+
+
+@dataclass(slots=True)
+class Result:
+    tool: str
+    cold: Run | None = None
+    warm: list[Run] = field(default_factory=list)
+    add: list[Run] = field(default_factory=list)
+    extra: dict[str, list[Run]] = field(default_factory=dict)
+
+    def peak_mb(self) -> float:
+        runs = [self.cold] if self.cold else []
+        runs += self.warm + self.add + [r for rs in self.extra.values() for r in rs]
+        return max((r.rss_mb for r in runs), default=0.0)
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def measure(command: Sequence[str | Path], *, env: dict[str, str] | None = None) -> Run:
+    """Run a command in a fresh process; its wall time and the peak RSS of its processes."""
+    command = [str(part) for part in command]
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        if GNU_TIME.exists():
+            wrapped = [str(GNU_TIME), "-v", "-o", report.name, *command]
+        else:
+            wrapped = [sys.executable, "-c", _RUSAGE_WRAPPER, report.name, *command]
+        start = time.perf_counter()
+        result = subprocess.run(wrapped, capture_output=True, text=True, env=env)
+        seconds = time.perf_counter() - start
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+            raise SystemExit(
+                f"benchmark: {' '.join(command)} failed ({result.returncode}):\n{tail}"
+            )
+        rss_kib = _max_rss_kib(Path(report.name).read_text())
+    return Run(seconds=seconds, rss_mb=rss_kib * 1024 / 1e6)
+
+
+_RUSAGE_WRAPPER = """
+import resource, subprocess, sys
+status = subprocess.run(sys.argv[2:]).returncode
+with open(sys.argv[1], "w") as out:
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out.write(f"Maximum resident set size (kbytes): {peak}\\n")
+sys.exit(status)
+"""
+
+
+def _max_rss_kib(text: str) -> int:
+    for line in text.splitlines():
+        if "Maximum resident set size" in line:
+            return int(line.rsplit(":", 1)[1])
+    return 0
+
+
+def median_seconds(runs: Sequence[Run]) -> float | None:
+    return statistics.median(r.seconds for r in runs) if runs else None
+
+
+# --- corpora --------------------------------------------------------------------------------
+
+
+def load_make_corpus(path: Path):  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("make_corpus", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_corpus(spec: CorpusSpec, out: Path) -> Path:
+    subprocess.run(
+        [sys.executable, str(MAKE_CORPUS), str(out), *spec.options],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def link_tree(source: Path, destination: Path, *, flat: bool = False) -> Path:
+    """A copy of a corpus whose distribution files are hard links (fast, no extra space)."""
+    destination.mkdir(parents=True)
+    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+        target = destination if flat else destination / folder.name
+        target.mkdir(exist_ok=True)
+        for path in folder.iterdir():
+            os.link(path, target / path.name)
+    return destination
+
+
+def dist_paths(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.name.endswith(DIST_SUFFIXES))
+
+
+class NewWheels:
+    """Wheels that are not in the corpus yet: new versions of its first project."""
+
+    def __init__(self, make_corpus, corpus: Path, payload_kib: int, scratch: Path) -> None:  # type: ignore[no-untyped-def]
+        self.make_corpus = make_corpus
+        self.project = sorted(p.name for p in corpus.iterdir() if p.is_dir())[0]
+        self.payload_kib = payload_kib
+        self.scratch = scratch
+        self.count = 0
+
+    def write(self, directory: Path | None = None) -> Path:
+        self.count += 1
+        version = f"9.{self.count}.0"
+        payload = os.urandom(self.payload_kib * 1024) if self.payload_kib else b""
+        data = self.make_corpus.wheel_bytes(self.project, version, ">=3.8", [], payload)
+        directory = directory or self.scratch
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.project}-{version}-py3-none-any.whl"
+        path.write_bytes(data)
+        return path
+
+
+# --- the tools ------------------------------------------------------------------------------
+
+
+def pkgindex_command(*args: str | Path) -> list[str | Path]:
+    return [sys.executable, "-m", "pkgindex", *args]
+
+
+def pkgindex_env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
+
+
+def bench_ours(corpus: Path, work: Path, new: NewWheels, repeat: int) -> Result:
+    root = link_tree(corpus, work / "ours")
+    env = pkgindex_env()
+    result = Result("pkgindex")
+    result.cold = measure(pkgindex_command("generate", root, "-q"), env=env)
+    result.warm = [
+        measure(pkgindex_command("generate", root, "-q"), env=env) for _ in range(repeat)
+    ]
+    for _ in range(repeat):
+        wheel = new.write()
+        result.add.append(measure(pkgindex_command("add", wheel, "--root", root, "-q"), env=env))
+    dropped: list[Run] = []
+    for _ in range(repeat):
+        new.write(root / new.project)
+        dropped.append(measure(pkgindex_command("generate", root, "-q"), env=env))
+    result.extra["generate after a file is dropped in"] = dropped
+    result.extra["warm, library call (no interpreter start)"] = library_warm(root, repeat)
+    result.extra["interpreter start + import pkgindex.cli"] = [
+        measure([sys.executable, "-c", "import pkgindex.cli"], env=env) for _ in range(repeat)
+    ]
+    result.extra["interpreter start (python -c pass)"] = [
+        measure([sys.executable, "-c", "pass"], env=env) for _ in range(repeat)
+    ]
+    check_ours(root)
+    return result
+
+
+def library_warm(root: Path, repeat: int) -> list[Run]:
+    driver = (
+        "import sys, time; from pathlib import Path; from pkgindex import index\n"
+        "start = time.perf_counter(); index.generate(Path(sys.argv[1]))\n"
+        "print(time.perf_counter() - start)"
+    )
+    runs = []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, "-c", driver, str(root)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=pkgindex_env(),
+        )
+        runs.append(Run(seconds=float(out.stdout.strip()), rss_mb=0.0))
+    return runs
+
+
+def check_ours(root: Path) -> None:
+    """A sanity check that the run produced an index (every file listed once)."""
+    pages = list(root.glob("*/index.html"))
+    listed = sum(page.read_text().count("<a href=") for page in pages)
+    files = len(dist_paths(root))
+    if listed != files:
+        raise SystemExit(f"benchmark: pkgindex listed {listed} files, the corpus has {files}")
+
+
+def bench_minimal(corpus: Path, work: Path, new: NewWheels, repeat: int) -> Result:
+    root = link_tree(corpus, work / "minimal")
+    command = [sys.executable, __file__, "--run-minimal", root]
+    result = Result("minimal script")
+    result.cold = measure(command)
+    result.warm = [measure(command) for _ in range(repeat)]
+    for _ in range(repeat):
+        new.write(root / new.project)
+        result.add.append(measure(command))
+    return result
+
+
+def run_minimal(root: Path) -> None:
+    """The current GT4Py generator's algorithm: hash every file, write one page per folder."""
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for folder in folders:
+        links = []
+        for path in sorted(folder.iterdir()):
+            if not path.name.endswith(DIST_SUFFIXES):
+                continue
+            with path.open("rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            name = html.escape(path.name)
+            links.append(f'<a href="{name}#sha256={digest}">{name}</a><br>')
+        page = "<!DOCTYPE html>\n<html><body>\n" + "\n".join(links) + "\n</body></html>\n"
+        (folder / "index.html").write_text(page)
+    items = "".join(f'<a href="{f.name}/">{f.name}</a><br>\n' for f in folders)
+    (root / "index.html").write_text(f"<!DOCTYPE html>\n<html><body>\n{items}</body></html>\n")
+
+
+def bench_simple503(tool: Path, corpus: Path, work: Path, new: NewWheels, repeat: int) -> Result:
+    root = link_tree(corpus, work / "simple503", flat=True)
+    command = [tool, root, "--sort"]  # in place: moves wheels into project folders
+    result = Result("simple503")
+    result.cold = measure(command)
+    result.warm = [measure(command) for _ in range(repeat)]
+    for _ in range(repeat):
+        new.write(root)
+        result.add.append(measure(command))
+    return result
+
+
+def bench_dumb_pypi(tool: Path, corpus: Path, work: Path, new: NewWheels, repeat: int) -> Result:
+    names = [p.name for p in dist_paths(corpus)]
+    lists = work / "dumb-pypi-lists"
+    lists.mkdir(parents=True)
+    current = lists / "packages-0.txt"
+    current.write_text("\n".join(names) + "\n")
+    out = work / "dumb-pypi"
+    base = [tool, "--output-dir", out, "--packages-url", "../../pool/", "--no-generate-timestamp"]
+    result = Result("dumb-pypi")
+    result.cold = measure([*base, "--package-list", current])
+    warm = [*base, "--package-list", current, "--previous-package-list", current]
+    result.warm = [measure(warm) for _ in range(repeat)]
+    for number in range(1, repeat + 1):
+        names.append(new.write().name)
+        following = lists / f"packages-{number}.txt"
+        following.write_text("\n".join(names) + "\n")
+        command = [*base, "--package-list", following, "--previous-package-list", current]
+        result.add.append(measure(command))
+        current = following
+    return result
+
+
+def install_peers(work: Path) -> dict[str, Path]:
+    """simple503 and dumb-pypi from PyPI, in a venv of their own (made with uv)."""
+    venv = work / "peers-venv"
+    uv = shutil.which("uv")
+    try:
+        if uv:
+            subprocess.run([uv, "venv", "-q", "--python", sys.executable, venv], check=True)
+            install = [uv, "pip", "install", "-q", "--python", venv / "bin" / "python"]
+        else:
+            subprocess.run([sys.executable, "-m", "venv", venv], check=True)
+            install = [venv / "bin" / "python", "-m", "pip", "install", "-q"]
+        subprocess.run([*install, *PEERS], check=True, capture_output=True)
+    except subprocess.CalledProcessError as exc:
+        print(f"benchmark: could not install {', '.join(PEERS)}: {exc}", file=sys.stderr)
+        return {}
+    return {name: venv / "bin" / name for name in PEERS}
+
+
+def peer_versions(tools: dict[str, Path]) -> str:
+    if not tools:
+        return "peers not installed"
+    python = next(iter(tools.values())).parent / "python"
+    script = (
+        "from importlib.metadata import version\n"
+        f"print(', '.join(f'{{n}} {{version(n)}}' for n in {list(PEERS)!r}))"
+    )
+    return subprocess.run([python, "-c", script], capture_output=True, text=True).stdout.strip()
+
+
+# --- hashing speed limit --------------------------------------------------------------------
+
+
+def hashlib_speed(paths: Sequence[Path], threads: int) -> float:
+    """MB/s of plain hashlib.sha256 over the files, with this many threads (1: sequential)."""
+
+    def digest(path: Path) -> str:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+
+    total = sum(p.stat().st_size for p in paths)
+    start = time.perf_counter()
+    if threads == 1:
+        for path in paths:
+            digest(path)
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(digest, paths))
+    return total / (time.perf_counter() - start) / 1e6
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def ratio(ours: float | None, peer: float | None) -> str:
+    return "-" if ours is None or not peer else f"{ours / peer:.2f}"
+
+
+def report_corpus(
+    spec: CorpusSpec, files: int, size_mb: float, results: list[Result], hashing: dict[str, float]
+) -> list[str]:
+    ours = results[0]
+    lines = [
+        f"### {spec.label}: {files:,} files, {size_mb:,.0f} MB",
+        "",
+        "| tool | cold s | warm s | add one file s | peak RSS MB "
+        "| cold ours/peer | warm ours/peer | add ours/peer |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    ours_cold = ours.cold.seconds if ours.cold else None
+    ours_warm, ours_add = median_seconds(ours.warm), median_seconds(ours.add)
+    for result in results:
+        cold = result.cold.seconds if result.cold else None
+        warm, add = median_seconds(result.warm), median_seconds(result.add)
+        is_ours = result is ours
+        lines.append(
+            f"| {result.tool} | {seconds(cold)} | {seconds(warm)} | {seconds(add)} "
+            f"| {result.peak_mb():.0f} "
+            f"| {'' if is_ours else ratio(ours_cold, cold)} "
+            f"| {'' if is_ours else ratio(ours_warm, warm)} "
+            f"| {'' if is_ours else ratio(ours_add, add)} |"
+        )
+    lines += ["", "pkgindex details (medians):", ""]
+    for label, runs in ours.extra.items():
+        lines.append(f"- {label}: {seconds(median_seconds(runs))} s")
+    if hashing:
+        lines += ["", "Cold hashing speed (MB/s, page cache warm):", ""]
+        for label, speed in hashing.items():
+            lines.append(f"- {label}: {speed:,.0f} MB/s")
+    lines += ["", *targets(spec, ours, results), ""]
+    return lines
+
+
+def targets(spec: CorpusSpec, ours: Result, results: list[Result]) -> list[str]:
+    if spec.payload_kib:
+        return []
+    minimal = next((r for r in results if r.tool == "minimal script"), None)
+    checks = []
+    if ours.cold and minimal and minimal.cold:
+        checks.append(
+            ("cold no slower than the minimal script", ours.cold.seconds, minimal.cold.seconds)
+        )
+    checks.append(("warm under 0.2 s", median_seconds(ours.warm) or 0.0, 0.2))
+    checks.append(("one added file under 0.25 s", median_seconds(ours.add) or 0.0, 0.25))
+    checks.append(("peak memory under 200 MB", ours.peak_mb(), 200.0))
+    lines = ["Targets:", ""]
+    for label, value, limit in checks:
+        verdict = (
+            "met" if value <= limit else f"MISSED by {value - limit:.3g} ({value / limit:.2f}x)"
+        )
+        lines.append(f"- {label}: {value:.3f} vs {limit:.3f} — {verdict}")
+    return lines
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+def bench_corpus(
+    spec: CorpusSpec, work: Path, tools: dict[str, Path], repeat: int, make_corpus
+) -> list[str]:  # type: ignore[no-untyped-def]
+    print(f"benchmark: building {spec.label} …", file=sys.stderr)
+    corpus = build_corpus(spec, work / "corpus")
+    paths = dist_paths(corpus)
+    size_mb = sum(p.stat().st_size for p in paths) / 1e6
+    hashing: dict[str, float] = {}
+    if spec.payload_kib:
+        cores = os.cpu_count() or 1
+        hashing["hashlib sequential"] = hashlib_speed(paths, 1)
+        for threads in sorted({2, cores}):
+            hashing[f"hashlib, {threads} threads"] = hashlib_speed(paths, threads)
+    new = NewWheels(make_corpus, corpus, spec.payload_kib, work / "incoming")
+    runners: list[tuple[str, Callable[[], Result]]] = [
+        ("pkgindex", lambda: bench_ours(corpus, work, new, repeat)),
+        ("minimal", lambda: bench_minimal(corpus, work, new, repeat)),
+    ]
+    if "simple503" in tools:
+        runners.append(
+            ("simple503", lambda: bench_simple503(tools["simple503"], corpus, work, new, repeat))
+        )
+    if "dumb-pypi" in tools:
+        runners.append(
+            ("dumb-pypi", lambda: bench_dumb_pypi(tools["dumb-pypi"], corpus, work, new, repeat))
+        )
+    results = []
+    for name, runner in runners:
+        print(f"benchmark:   {name} …", file=sys.stderr)
+        results.append(runner())
+    if hashing and results[0].cold:
+        hashing["pkgindex generate, cold (whole run)"] = size_mb / results[0].cold.seconds
+    return report_corpus(spec, len(paths), size_mb, results, hashing)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small corpora (seconds, not minutes)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per warm/add measurement")
+    parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temp folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument("--no-peers", action="store_true", help="skip simple503 and dumb-pypi")
+    parser.add_argument("--run-minimal", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run_minimal:
+        run_minimal(args.run_minimal)
+        return 0
+    if not MAKE_CORPUS.is_file():
+        parser.error(f"{MAKE_CORPUS} not found (the shared folder must sit beside the repository)")
+    scratch = Path(tempfile.mkdtemp(prefix="pkgindex-bench-", dir=args.workdir))
+    try:
+        tools = {} if args.no_peers else install_peers(scratch)
+        make_corpus = load_make_corpus(MAKE_CORPUS)
+        lines = [
+            f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+            f"{peer_versions(tools)}",
+            "",
+        ]
+        for number, spec in enumerate(QUICK if args.quick else FULL):
+            work = scratch / f"corpus-{number}"
+            lines += bench_corpus(spec, work, tools, args.repeat, make_corpus)
+            if not args.keep:
+                shutil.rmtree(work)
+        print("\n".join(lines))
+    finally:
+        if args.keep:
+            print(f"benchmark: scratch files kept in {scratch}", file=sys.stderr)
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
