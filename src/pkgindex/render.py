@@ -61,7 +61,7 @@ def render_project_html(project: Project, site: SiteInfo) -> bytes:
         '<tr><td colspan="5"><small>No files yet.</small></td></tr>'
     )
     name = escape(project.name)
-    counts = f"{len(project.files)} file(s), {len(project.versions)} version(s)"
+    counts = f"{_plural(len(project.files), 'file')}, {_plural(len(project.versions), 'version')}"
     headings = "".join(
         f"<th>{heading}</th>"
         for heading in ("File", "Size", "Uploaded (UTC)", "Python", "Built from")
@@ -189,6 +189,10 @@ def _install_hint(site: SiteInfo, name: str) -> str:
         f"<pre>pip install --extra-index-url {url} {escape(name)}\n"
         f"uv pip install --index {url} {escape(name)}</pre>"
     )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _human_size(size: int) -> str:
