@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import string
 from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -29,7 +30,7 @@ from pkgindex.errors import InvalidDistributionError
 DistKind = Literal["wheel", "sdist"]
 SDIST_SUFFIXES = (".tar.gz", ".zip")
 DIST_SUFFIXES = (".whl", *SDIST_SUFFIXES)
-_UNSAFE_CHARACTERS = frozenset("/\\") | {chr(c) for c in range(32)} | {chr(127)}
+_FILENAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-!+")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,10 +89,16 @@ def parse_filename(filename: str) -> DistFilename:
 
 
 def check_safe_filename(filename: str) -> None:
-    """Refuse names that could escape a folder or break a page or URL."""
-    if filename in ("", ".", "..") or not _UNSAFE_CHARACTERS.isdisjoint(filename):
+    """Refuse names that could escape a folder or break a page or URL.
+
+    packaging parses the name and version strictly but accepts any text as a wheel tag, so
+    ``x-1.0-py3-none-<script>.whl`` would pass it; every character a valid wheel or sdist
+    filename can hold is in ``_FILENAME_CHARACTERS``.
+    """
+    if filename in ("", ".", "..") or not _FILENAME_CHARACTERS.issuperset(filename):
         raise InvalidDistributionError(
-            f"{filename!r}: a filename may not contain path separators or control characters"
+            f"{filename!r}: a distribution filename may only contain letters, digits and . _ - ! +",
+            hint="rename the file to the name its build backend gives it (PEP 427, PEP 625)",
         )
 
 

@@ -69,6 +69,7 @@ class Folder:
     path: Path
     sizes: Mapping[str, int]  # distribution filename -> size in bytes
     entries: frozenset[str]  # every name in the folder
+    page_sizes: Mapping[str, int]  # index.html / index.json -> size in bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -185,9 +186,10 @@ def write_project(root: Path, project: Project) -> list[Path]:
     """Render one project's pages from a changed catalog entry (yank, remove) and the root."""
     site = _site(root)
     state = _root_state(root)
-    written = _write_pages(root / project.name, project, site)
+    pages = render_pages(project, site)
+    written = _write_pages(root / project.name, pages)
     fingerprints = dict(state.get("fingerprints") or {})
-    fingerprints[project.name] = project_fingerprint(project)
+    fingerprints[project.name] = project_fingerprint(project, pages)
     names = _known_project_names(root, [project.name])
     written += _write_root(root, names, site, fingerprints)
     return written
@@ -265,7 +267,9 @@ def scan_folder(root: Path, path: Path) -> tuple[Folder | None, list[PkgIndexErr
             )
         )
         return None, problems
-    return Folder(name=normalized, path=path, sizes=sizes, entries=entries), problems
+    page_sizes = {e.name: e.stat().st_size for e in found if e.name in (PAGE_HTML, PAGE_JSON)}
+    folder = Folder(name=normalized, path=path, sizes=sizes, entries=entries, page_sizes=page_sizes)
+    return folder, problems
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -305,7 +309,11 @@ def _refresh(
         folder = wanted[path]
         entry = catalogs[folder.name].file(path.name)
         if isinstance(result, PkgIndexError):
-            problems.append(result)
+            # a published file that no longer parses: what matters is that its bytes changed
+            changed = entry is not None and sha256_file(path) != entry.sha256
+            problems.append(
+                _changed_error(folder, entry, "its sha256 differs") if entry and changed else result
+            )
         elif entry is not None and entry.sha256 != result.sha256:
             problems.append(_changed_error(folder, entry, "its sha256 differs"))
         else:
@@ -316,7 +324,7 @@ def _refresh(
         log.warning("skipped: %s", problem.message)
 
     now = clock()
-    jobs: list[tuple[Path, Project, dict[str, bytes], bool]] = []
+    jobs: list[tuple[Path, Project, dict[str, bytes]]] = []
     indexed: list[str] = []
     dropped: list[str] = []
     for folder in folders:
@@ -327,10 +335,11 @@ def _refresh(
         project, metadata, new, gone = _merge(folder, catalogs[folder.name], read, batch, now)
         indexed += new
         dropped += gone
-        render = bool(new or gone or full_render or not _has_pages(folder))
-        jobs.append((folder.path, project, metadata, render))
-        fingerprints[folder.name] = project_fingerprint(project)
-    written = _run_writes(jobs, site)
+        jobs.append((folder.path, project, metadata))
+    written: list[Path] = []
+    for name, paths, fingerprint in _run_writes(jobs, site):
+        written += paths
+        fingerprints[name] = fingerprint
     names = sorted(set(all_names))
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
     written += _write_root(root, names, site, fingerprints)
@@ -344,53 +353,55 @@ def _refresh(
 
 
 def _run_writes(
-    jobs: Sequence[tuple[Path, Project, dict[str, bytes], bool]], site: SiteInfo
-) -> list[Path]:
-    """Write metadata files, then pages, per folder; folders in parallel (file creation is
-    I/O-bound and slow on some file systems, and threads overlap it)."""
+    jobs: Sequence[tuple[Path, Project, dict[str, bytes]]], site: SiteInfo
+) -> list[tuple[NormalizedName, list[Path], str]]:
+    """Write metadata files, then pages, per folder; return what was written and the folder's
+    new fingerprint. Folders go in parallel: file creation is I/O-bound, and slow on some file
+    systems, and threads overlap it."""
 
-    def write_folder(job: tuple[Path, Project, dict[str, bytes], bool]) -> list[Path]:
-        path, project, metadata, render = job
+    def write_folder(
+        job: tuple[Path, Project, dict[str, bytes]],
+    ) -> tuple[NormalizedName, list[Path], str]:
+        path, project, metadata = job
         written = []
         for filename, data in metadata.items():
             target = path / (filename + METADATA_SUFFIX)
             if storage.write_if_changed(target, data):
                 written.append(target)
-        if render or written:
-            written += _write_pages(path, project, site)
-        return written
+        pages = render_pages(project, site)
+        written += _write_pages(path, pages)
+        return project.name, written, project_fingerprint(project, pages)
 
     if len(jobs) < 8:
-        return [path for job in jobs for path in write_folder(job)]
+        return [write_folder(job) for job in jobs]
     from concurrent.futures import ThreadPoolExecutor  # deferred: only for big batches
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return [path for paths in pool.map(write_folder, jobs) for path in paths]
+        return list(pool.map(write_folder, jobs))
 
 
 def folder_fingerprint(folder: Folder) -> str:
-    """A digest of what a project folder holds: distributions with sizes, metadata, pages."""
+    """A digest of what a project folder holds: distributions and pages with their sizes, and
+    which metadata files exist. A damaged or edited page changes it too."""
     metadata = (n for n in folder.entries if n.endswith(METADATA_SUFFIX))
     return _fingerprint(
-        folder.sizes,
+        {**folder.sizes, **folder.page_sizes},
         [n for n in metadata if n.removesuffix(METADATA_SUFFIX) in folder.sizes],
-        _has_pages(folder),
     )
 
 
-def project_fingerprint(project: Project) -> str:
-    """The folder fingerprint a project's folder has once its pages are written."""
+def project_fingerprint(project: Project, pages: Mapping[str, bytes]) -> str:
+    """The fingerprint a project's folder has once its pages are written."""
+    sizes = {f.filename: f.size for f in project.files}
+    sizes.update({name: len(data) for name, data in pages.items()})
     return _fingerprint(
-        {f.filename: f.size for f in project.files},
-        [f.filename + METADATA_SUFFIX for f in project.files if f.metadata_sha256],
-        True,
+        sizes, [f.filename + METADATA_SUFFIX for f in project.files if f.metadata_sha256]
     )
 
 
-def _fingerprint(sizes: Mapping[str, int], metadata: Iterable[str], pages: bool) -> str:
+def _fingerprint(sizes: Mapping[str, int], metadata: Iterable[str]) -> str:
     parts = sorted(f"{name}\t{size}" for name, size in sizes.items())
     parts += sorted(metadata)
-    parts.append(str(pages))
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=12).hexdigest()
 
 
@@ -602,14 +613,18 @@ def _check_against_index(
 # --- writing pages --------------------------------------------------------------------------
 
 
-def _write_pages(folder: Path, project: Project, site: SiteInfo) -> list[Path]:
+def render_pages(project: Project, site: SiteInfo) -> dict[str, bytes]:
+    return {
+        PAGE_HTML: render_project_html(project, site),
+        PAGE_JSON: render_project_json(project),
+    }
+
+
+def _write_pages(folder: Path, pages: Mapping[str, bytes]) -> list[Path]:
     """HTML first, JSON last: the catalog is the commit point if a run is interrupted."""
     written = []
-    for name, data in (
-        (PAGE_HTML, render_project_html(project, site)),
-        (PAGE_JSON, render_project_json(project)),
-    ):
-        if storage.write_if_changed(folder / name, data):
+    for name in (PAGE_HTML, PAGE_JSON):
+        if storage.write_if_changed(folder / name, pages[name]):
             written.append(folder / name)
     return written
 
@@ -626,10 +641,6 @@ def _write_root(
         if storage.write_if_changed(root / name, data):
             written.append(root / name)
     return written
-
-
-def _has_pages(folder: Folder) -> bool:
-    return PAGE_HTML in folder.entries and PAGE_JSON in folder.entries
 
 
 def _site(root: Path) -> SiteInfo:

@@ -23,6 +23,16 @@ from pkgindex import __version__
 from pkgindex.errors import EXIT_INTERRUPTED, EXIT_USAGE, PkgIndexError, ValidationError
 
 SCHEMA_VERSION = 1
+EXIT_STATUSES = """exit statuses:
+  0    success (also when there was nothing to do)
+  1    failure: invalid files, a conflict with a published file, a damaged catalog
+  2    usage or configuration error
+  3    partial: some files were left out (--skip-invalid)
+  4    git fetch or clone failed
+  5    build failed
+  6    verification failed (the wheel did not install or import)
+  7    push failed after the retries
+  130  interrupted"""
 
 # Which module registers each subcommand. Only the module of the command being run is imported,
 # so that `pkgindex generate` does not pay for importing the git, build and HTTP machinery.
@@ -45,6 +55,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pkgindex",
         description="Host the Python packages your project needs but cannot take from PyPI.",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pkgindex {__version__}")
     common = argparse.ArgumentParser(add_help=False)

@@ -22,6 +22,8 @@ def register(
         help="scan project folders and write the index pages in place",
         description="Scan the project folders under ROOT and write PEP 503 HTML, PEP 691 JSON "
         "and PEP 658 metadata files in place. Reads only new files; writes only changed pages.",
+        epilog="exit statuses: 0 done, 1 invalid or changed files (nothing written), "
+        "2 usage or configuration error, 3 some files left out (--skip-invalid)",
     )
     generate.add_argument("root", nargs="?", default=".", type=Path, help="index root (default: .)")
     generate.add_argument("--verify", action="store_true", help="re-hash every file")
