@@ -182,7 +182,6 @@ def test_special_characters_download_over_http(index, fresh_venv, client_env, cl
     """``!`` and ``+`` in filenames: pip quotes them (%21, %2B); the files must still arrive."""
     venv = fresh_venv()
     url = index.url(client, "http")
-    raw: list[str] = []
     log = index.server.requests  # type: ignore[attr-defined]
     before = len(log)
     install(

@@ -571,6 +571,7 @@ def gt4py_checkout(tmp_path: Path, make_wheel) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_gt4py_layout_is_converted_in_place(
     gt4py_checkout, pkgindex, fresh_venv, client_env, static_server
 ):
