@@ -108,6 +108,7 @@ def measure(command: Sequence[str | Path], *, env: dict[str, str] | None = None)
             wrapped = [str(GNU_TIME), "-v", "-o", report.name, *command]
         else:
             wrapped = [sys.executable, "-c", _RUSAGE_WRAPPER, report.name, *command]
+        os.sync()  # no tool pays for another's pending writeback
         start = time.perf_counter()
         result = subprocess.run(wrapped, capture_output=True, text=True, env=env)
         seconds = time.perf_counter() - start
@@ -233,6 +234,10 @@ def bench_ours(corpus: Path, work: Path, new: NewWheels, repeat: int) -> Result:
         measure([sys.executable, "-c", "pass"], env=env) for _ in range(repeat)
     ]
     check_ours(root)
+    files, floor = creation_floor(corpus, work, root)
+    result.extra[f"floor: creating the {files:,} files it writes, plain os.write"] = [
+        Run(seconds=floor, rss_mb=0.0)
+    ]
     return result
 
 
@@ -355,6 +360,28 @@ def peer_versions(tools: dict[str, Path]) -> str:
         f"print(', '.join(f'{{n}} {{version(n)}}' for n in {list(PEERS)!r}))"
     )
     return subprocess.run([python, "-c", script], capture_output=True, text=True).stdout.strip()
+
+
+# --- speed limits ---------------------------------------------------------------------------
+
+
+def creation_floor(corpus: Path, work: Path, reference: Path) -> tuple[int, float]:
+    """Seconds to create, with plain os.open/write, as many files as pkgindex wrote into the
+    reference copy (same folders, same sizes): what the file system alone costs a cold run."""
+    written = [
+        path.relative_to(reference)
+        for path in reference.rglob("*")
+        if path.is_file() and not path.name.endswith(DIST_SUFFIXES)
+    ]
+    root = link_tree(corpus, work / "floor")
+    sizes = {name: (reference / name).stat().st_size for name in written}
+    os.sync()
+    start = time.perf_counter()
+    for name, size in sizes.items():
+        descriptor = os.open(root / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        os.write(descriptor, b"x" * size)
+        os.close(descriptor)
+    return len(sizes), time.perf_counter() - start
 
 
 # --- hashing speed limit --------------------------------------------------------------------
