@@ -86,14 +86,13 @@ class Run:
 @dataclass(slots=True)
 class Result:
     tool: str
-    cold: Run | None = None
+    cold: list[Run] = field(default_factory=list)  # each in a fresh copy of the corpus
     warm: list[Run] = field(default_factory=list)
     add: list[Run] = field(default_factory=list)
     extra: dict[str, list[Run]] = field(default_factory=dict)
 
     def peak_mb(self) -> float:
-        runs = [self.cold] if self.cold else []
-        runs += self.warm + self.add + [r for rs in self.extra.values() for r in rs]
+        runs = self.cold + self.warm + self.add + [r for rs in self.extra.values() for r in rs]
         return max((r.rss_mb for r in runs), default=0.0)
 
 
@@ -210,11 +209,29 @@ def pkgindex_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
 
 
-def bench_ours(corpus: Path, work: Path, new: NewWheels, repeat: int) -> Result:
-    root = link_tree(corpus, work / "ours")
+def cold_runs(
+    count: int, fresh: Callable[[int], Path], command: Callable[[Path], list[str | Path]]
+) -> tuple[list[Run], Path]:
+    """``count`` first runs, each in a fresh copy; returns them and the last copy."""
+    runs: list[Run] = []
+    target: Path | None = None
+    for attempt in range(count):
+        if target is not None:
+            shutil.rmtree(target, ignore_errors=True)
+        target = fresh(attempt)
+        runs.append(measure(command(target), env=pkgindex_env()))
+    assert target is not None, "at least one cold run"
+    return runs, target
+
+
+def bench_ours(corpus: Path, work: Path, new: NewWheels, repeat: int, cold: int) -> Result:
     env = pkgindex_env()
     result = Result("pkgindex")
-    result.cold = measure(pkgindex_command("generate", root, "-q"), env=env)
+    result.cold, root = cold_runs(
+        cold,
+        lambda n: link_tree(corpus, work / f"ours-{n}"),
+        lambda root: pkgindex_command("generate", root, "-q"),
+    )
     result.warm = [
         measure(pkgindex_command("generate", root, "-q"), env=env) for _ in range(repeat)
     ]
@@ -269,11 +286,14 @@ def check_ours(root: Path) -> None:
         raise SystemExit(f"benchmark: pkgindex listed {listed} files, the corpus has {files}")
 
 
-def bench_minimal(corpus: Path, work: Path, new: NewWheels, repeat: int) -> Result:
-    root = link_tree(corpus, work / "minimal")
-    command = [sys.executable, __file__, "--run-minimal", root]
+def bench_minimal(corpus: Path, work: Path, new: NewWheels, repeat: int, cold: int) -> Result:
     result = Result("minimal script")
-    result.cold = measure(command)
+    result.cold, root = cold_runs(
+        cold,
+        lambda n: link_tree(corpus, work / f"minimal-{n}"),
+        lambda root: [sys.executable, __file__, "--run-minimal", root],
+    )
+    command = [sys.executable, __file__, "--run-minimal", root]
     result.warm = [measure(command) for _ in range(repeat)]
     for _ in range(repeat):
         new.write(root / new.project)
@@ -299,11 +319,16 @@ def run_minimal(root: Path) -> None:
     (root / "index.html").write_text(f"<!DOCTYPE html>\n<html><body>\n{items}</body></html>\n")
 
 
-def bench_simple503(tool: Path, corpus: Path, work: Path, new: NewWheels, repeat: int) -> Result:
-    root = link_tree(corpus, work / "simple503", flat=True)
-    command = [tool, root, "--sort"]  # in place: moves wheels into project folders
+def bench_simple503(
+    tool: Path, corpus: Path, work: Path, new: NewWheels, repeat: int, cold: int
+) -> Result:
     result = Result("simple503")
-    result.cold = measure(command)
+    result.cold, root = cold_runs(
+        cold,
+        lambda n: link_tree(corpus, work / f"simple503-{n}", flat=True),
+        lambda root: [tool, root, "--sort"],  # in place: moves wheels into project folders
+    )
+    command = [tool, root, "--sort"]
     result.warm = [measure(command) for _ in range(repeat)]
     for _ in range(repeat):
         new.write(root)
@@ -311,16 +336,22 @@ def bench_simple503(tool: Path, corpus: Path, work: Path, new: NewWheels, repeat
     return result
 
 
-def bench_dumb_pypi(tool: Path, corpus: Path, work: Path, new: NewWheels, repeat: int) -> Result:
+def bench_dumb_pypi(
+    tool: Path, corpus: Path, work: Path, new: NewWheels, repeat: int, cold: int
+) -> Result:
     names = [p.name for p in dist_paths(corpus)]
     lists = work / "dumb-pypi-lists"
     lists.mkdir(parents=True)
     current = lists / "packages-0.txt"
     current.write_text("\n".join(names) + "\n")
-    out = work / "dumb-pypi"
-    base = [tool, "--output-dir", out, "--packages-url", "../../pool/", "--no-generate-timestamp"]
+    options = ["--packages-url", "../../pool/", "--no-generate-timestamp"]
     result = Result("dumb-pypi")
-    result.cold = measure([*base, "--package-list", current])
+    result.cold, out = cold_runs(
+        cold,
+        lambda n: work / f"dumb-pypi-{n}",
+        lambda out: [tool, "--output-dir", out, *options, "--package-list", current],
+    )
+    base = [tool, "--output-dir", out, *options]
     warm = [*base, "--package-list", current, "--previous-package-list", current]
     result.warm = [measure(warm) for _ in range(repeat)]
     for number in range(1, repeat + 1):
@@ -427,10 +458,10 @@ def report_corpus(
         "| cold ours/peer | warm ours/peer | add ours/peer |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    ours_cold = ours.cold.seconds if ours.cold else None
+    ours_cold = median_seconds(ours.cold)
     ours_warm, ours_add = median_seconds(ours.warm), median_seconds(ours.add)
     for result in results:
-        cold = result.cold.seconds if result.cold else None
+        cold = median_seconds(result.cold)
         warm, add = median_seconds(result.warm), median_seconds(result.add)
         is_ours = result is ours
         lines.append(
@@ -456,10 +487,12 @@ def targets(spec: CorpusSpec, ours: Result, results: list[Result]) -> list[str]:
         return []
     minimal = next((r for r in results if r.tool == "minimal script"), None)
     checks = []
-    if ours.cold and minimal and minimal.cold:
-        checks.append(
-            ("cold no slower than the minimal script", ours.cold.seconds, minimal.cold.seconds)
-        )
+    ours_cold, minimal_cold = (
+        median_seconds(ours.cold),
+        median_seconds(minimal.cold if minimal else []),
+    )
+    if ours_cold is not None and minimal_cold is not None:
+        checks.append(("cold no slower than the minimal script", ours_cold, minimal_cold))
     checks.append(("warm under 0.2 s", median_seconds(ours.warm) or 0.0, 0.2))
     checks.append(("one added file under 0.25 s", median_seconds(ours.add) or 0.0, 0.25))
     checks.append(("peak memory under 200 MB", ours.peak_mb(), 200.0))
@@ -476,7 +509,7 @@ def targets(spec: CorpusSpec, ours: Result, results: list[Result]) -> list[str]:
 
 
 def bench_corpus(
-    spec: CorpusSpec, work: Path, tools: dict[str, Path], repeat: int, make_corpus
+    spec: CorpusSpec, work: Path, tools: dict[str, Path], repeat: int, cold: int, make_corpus
 ) -> list[str]:  # type: ignore[no-untyped-def]
     print(f"benchmark: building {spec.label} …", file=sys.stderr)
     corpus = build_corpus(spec, work / "corpus")
@@ -490,23 +523,31 @@ def bench_corpus(
             hashing[f"hashlib, {threads} threads"] = hashlib_speed(paths, threads)
     new = NewWheels(make_corpus, corpus, spec.payload_kib, work / "incoming")
     runners: list[tuple[str, Callable[[], Result]]] = [
-        ("pkgindex", lambda: bench_ours(corpus, work, new, repeat)),
-        ("minimal", lambda: bench_minimal(corpus, work, new, repeat)),
+        ("pkgindex", lambda: bench_ours(corpus, work, new, repeat, cold)),
+        ("minimal", lambda: bench_minimal(corpus, work, new, repeat, cold)),
     ]
     if "simple503" in tools:
         runners.append(
-            ("simple503", lambda: bench_simple503(tools["simple503"], corpus, work, new, repeat))
+            (
+                "simple503",
+                lambda: bench_simple503(tools["simple503"], corpus, work, new, repeat, cold),
+            )
         )
     if "dumb-pypi" in tools:
         runners.append(
-            ("dumb-pypi", lambda: bench_dumb_pypi(tools["dumb-pypi"], corpus, work, new, repeat))
+            (
+                "dumb-pypi",
+                lambda: bench_dumb_pypi(tools["dumb-pypi"], corpus, work, new, repeat, cold),
+            )
         )
     results = []
     for name, runner in runners:
         print(f"benchmark:   {name} …", file=sys.stderr)
         results.append(runner())
     if hashing and results[0].cold:
-        hashing["pkgindex generate, cold (whole run)"] = size_mb / results[0].cold.seconds
+        hashing["pkgindex generate, cold (whole run)"] = size_mb / (
+            median_seconds(results[0].cold) or 1.0
+        )
     return report_corpus(spec, len(paths), size_mb, results, hashing)
 
 
@@ -514,6 +555,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small corpora (seconds, not minutes)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per warm/add measurement")
+    parser.add_argument(
+        "--cold-repeat", type=int, default=3, help="first runs, each in a fresh copy (median)"
+    )
     parser.add_argument("--workdir", type=Path, help="scratch folder (default: a temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("--no-peers", action="store_true", help="skip simple503 and dumb-pypi")
@@ -530,14 +574,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         make_corpus = load_make_corpus(MAKE_CORPUS)
         lines = [
             f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
-            f"{peer_versions(tools)}",
+            f"{peer_versions(tools)}; load average at the start: {os.getloadavg()[0]:.2f}",
             "",
         ]
         for number, spec in enumerate(QUICK if args.quick else FULL):
             work = scratch / f"corpus-{number}"
-            lines += bench_corpus(spec, work, tools, args.repeat, make_corpus)
+            lines += bench_corpus(spec, work, tools, args.repeat, args.cold_repeat, make_corpus)
             if not args.keep:
                 shutil.rmtree(work)
+        load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+        lines.append(f"Load average at the end (1, 5, 15 min): {load}")
         print("\n".join(lines))
     finally:
         if args.keep:
