@@ -7,8 +7,9 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from pkgindex.errors import PkgIndexError
 
@@ -28,31 +29,28 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, flush it and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+    """Write to a temporary file beside ``path``, then rename it into place."""
+    _replace(path, lambda stream: stream.write(data))
 
 
 def copy_atomic(source: Path, destination: Path) -> None:
     """Copy a file into place atomically: readers see the old file or the whole new one."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=destination.parent, prefix=f".{destination.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream, source.open("rb") as original:
+
+    def copy(stream: BinaryIO) -> None:
+        with source.open("rb") as original:
             shutil.copyfileobj(original, stream, 1 << 20)
+
+    _replace(destination, copy)
+
+
+def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            fill(stream)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, destination)
+        os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
