@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.utils import NormalizedName
@@ -38,21 +39,29 @@ def project_from_json(data: bytes, *, name: NormalizedName, origin: str) -> Proj
     return Project.from_files(name, files)
 
 
-def root_state(data: bytes) -> Mapping[str, Any]:
-    """The private state of the root index.json (format version, site settings)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RootState:
+    """What the root index.json remembers: the project list and private state (render format,
+    site settings, folder fingerprints)."""
+
+    names: tuple[str, ...] = ()
+    private: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprints(self) -> Mapping[str, str]:
+        value = self.private.get("fingerprints")
+        return value if isinstance(value, dict) else {}
+
+
+def root_state(data: bytes) -> RootState:
+    """Read the root index.json; a damaged one is as good as none (it is all derived data)."""
     try:
         document = json.loads(data)
-        state = document.get(PRIVATE_KEY, {})
-        return state if isinstance(state, dict) else {}
-    except (ValueError, AttributeError):
-        return {}
-
-
-def root_project_names(data: bytes) -> list[str]:
-    try:
-        return [str(entry["name"]) for entry in json.loads(data)["projects"]]
-    except (ValueError, KeyError, TypeError):
-        return []
+        names = tuple(str(entry["name"]) for entry in document["projects"])
+        private = document.get(PRIVATE_KEY, {})
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return RootState()
+    return RootState(names=names, private=private if isinstance(private, dict) else {})
 
 
 def _file_from_json(entry: Mapping[str, Any]) -> IndexFile:

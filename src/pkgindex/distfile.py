@@ -10,10 +10,8 @@ import io
 import os
 import string
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -30,6 +28,7 @@ from pkgindex.errors import InvalidDistributionError
 DistKind = Literal["wheel", "sdist"]
 SDIST_SUFFIXES = (".tar.gz", ".zip")
 DIST_SUFFIXES = (".whl", *SDIST_SUFFIXES)
+_READ_WHOLE_LIMIT = 16 << 20  # bytes; larger files are hashed in chunks
 _FILENAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-!+")
 
 
@@ -107,14 +106,15 @@ def inspect_distribution(path: Path, dist: DistFilename | None = None) -> Inspec
     dist = dist or parse_filename(path.name)
     try:
         with path.open("rb") as handle:
-            digest = hashlib.file_digest(handle, "sha256").hexdigest()
             size = os.fstat(handle.fileno()).st_size
-            handle.seek(0)
-            metadata: bytes | None
-            if dist.kind == "wheel":
-                metadata = read_wheel_metadata(handle, dist)
+            if size <= _READ_WHOLE_LIMIT:  # one read serves the hash and the archive reader
+                data = handle.read()
+                digest = hashlib.sha256(data).hexdigest()
+                metadata = read_metadata(io.BytesIO(data), dist)
             else:
-                metadata = read_sdist_metadata(handle, dist)
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
+                handle.seek(0)
+                metadata = read_metadata(handle, dist)
     except OSError as exc:
         raise InvalidDistributionError(f"{path.name}: cannot read: {exc.strerror}") from exc
     requires_python = check_metadata(dist, metadata) if metadata is not None else None
@@ -127,7 +127,14 @@ def inspect_distribution(path: Path, dist: DistFilename | None = None) -> Inspec
     )
 
 
-def read_wheel_metadata(handle: io.BufferedIOBase | io.BufferedReader, dist: DistFilename) -> bytes:
+def read_metadata(handle: BinaryIO, dist: DistFilename) -> bytes | None:
+    """A wheel's METADATA, an sdist's PKG-INFO (None for old sdists without one)."""
+    if dist.kind == "wheel":
+        return read_wheel_metadata(handle, dist)
+    return read_sdist_metadata(handle, dist)
+
+
+def read_wheel_metadata(handle: BinaryIO, dist: DistFilename) -> bytes:
     """The bytes of ``{name}-{version}.dist-info/METADATA``, as PyPI extracts them."""
     import zipfile  # deferred, with the other archive modules: a warm run never needs them
 
@@ -147,9 +154,7 @@ def read_wheel_metadata(handle: io.BufferedIOBase | io.BufferedReader, dist: Dis
         ) from exc
 
 
-def read_sdist_metadata(
-    handle: io.BufferedIOBase | io.BufferedReader, dist: DistFilename
-) -> bytes | None:
+def read_sdist_metadata(handle: BinaryIO, dist: DistFilename) -> bytes | None:
     """The sdist's PKG-INFO if it has one; None for old sdists without it."""
     import tarfile
     import zipfile
@@ -176,6 +181,9 @@ def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
     """Check Name and Version agree with the filename; return Requires-Python."""
     # The core metadata format is email headers, read with the compat32 policy (as packaging
     # does); only three fields matter here, and the header parser is several times faster.
+    from email.parser import BytesHeaderParser  # deferred: a warm run never reads metadata
+    from email.policy import compat32
+
     headers = BytesHeaderParser(policy=compat32).parsebytes(metadata)
     name, version = headers.get("Name"), headers.get("Version")
     if name is None or version is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pkgindex import storage
-from pkgindex.catalog import project_from_json, root_project_names, root_state
+from pkgindex.catalog import RootState, project_from_json, root_state
 from pkgindex.config import load_config
 from pkgindex.distfile import (
     DIST_SUFFIXES,
@@ -108,10 +108,12 @@ def generate(
     """Scan every project folder under ROOT and bring the index up to date, in place."""
     root = root.resolve()
     with storage.locked(root):
-        folders, problems = scan_root(root)
+        state = _root_state(root)
+        folders, problems = scan_root(root, trusted=state.fingerprints)
         return _refresh(
             root,
             folders,
+            state=state,
             all_names=[folder.name for folder in folders],
             batch=_Batch(),
             problems=problems,
@@ -153,10 +155,12 @@ def add_files(
                 batch.provenance[item.dist.filename] = provenance
         names = sorted({item.dist.name for _, item in accepted})
         folders = [folder for name in names if (folder := scan_folder(root, root / name)[0])]
+        state = _root_state(root)
         report = _refresh(
             root,
             folders,
-            all_names=_known_project_names(root, names),
+            state=state,
+            all_names=_known_project_names(root, state, names),
             batch=batch,
             problems=[],
             verify=False,
@@ -188,9 +192,9 @@ def write_project(root: Path, project: Project) -> list[Path]:
     state = _root_state(root)
     pages = render_pages(project, site)
     written = _write_pages(root / project.name, pages)
-    fingerprints = dict(state.get("fingerprints") or {})
+    fingerprints = dict(state.fingerprints)
     fingerprints[project.name] = project_fingerprint(project, pages)
-    names = _known_project_names(root, [project.name])
+    names = _known_project_names(root, state, [project.name])
     written += _write_root(root, names, site, fingerprints)
     return written
 
@@ -198,15 +202,21 @@ def write_project(root: Path, project: Project) -> list[Path]:
 # --- scanning -------------------------------------------------------------------------------
 
 
-def scan_root(root: Path) -> tuple[list[Folder], list[PkgIndexError]]:
-    """Find the project folders under ROOT, and every problem with how they are laid out."""
+def scan_root(
+    root: Path, *, trusted: Container[str] = ()
+) -> tuple[list[Folder], list[PkgIndexError]]:
+    """Find the project folders under ROOT, and every problem with how they are laid out.
+
+    Folder names in ``trusted`` were validated by an earlier run and are not checked again.
+    """
     folders: list[Folder] = []
     problems: list[PkgIndexError] = []
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            folder, folder_problems = scan_folder(root, Path(entry.path))
+            path = Path(entry.path)
+            folder, folder_problems = scan_folder(root, path, trusted=entry.name in trusted)
             problems += folder_problems
             if folder:
                 folders.append(folder)
@@ -221,7 +231,9 @@ def scan_root(root: Path) -> tuple[list[Folder], list[PkgIndexError]]:
     return folders, problems
 
 
-def scan_folder(root: Path, path: Path) -> tuple[Folder | None, list[PkgIndexError]]:
+def scan_folder(
+    root: Path, path: Path, *, trusted: bool = False
+) -> tuple[Folder | None, list[PkgIndexError]]:
     """List one folder; None if it is not a project folder (no distributions, no catalog).
 
     This runs for every folder on every run, so it stays lean: one scandir, one stat per
@@ -255,7 +267,7 @@ def scan_folder(root: Path, path: Path) -> tuple[Folder | None, list[PkgIndexErr
                 InvalidDistributionError(f"{path.name}/{entry.name}: a broken symbolic link")
             )
     try:
-        normalized = canonicalize_name(path.name, validate=True)
+        normalized = NormalizedName(path.name) if trusted else _normalized_folder_name(path.name)
     except InvalidName:
         normalized = None
     if normalized != path.name:
@@ -272,6 +284,10 @@ def scan_folder(root: Path, path: Path) -> tuple[Folder | None, list[PkgIndexErr
     return folder, problems
 
 
+def _normalized_folder_name(name: str) -> NormalizedName:
+    return canonicalize_name(name, validate=True)
+
+
 def _inside(root: Path, path: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(root)
 
@@ -283,6 +299,7 @@ def _refresh(
     root: Path,
     folders: Sequence[Folder],
     *,
+    state: RootState,
     all_names: Iterable[str],
     batch: _Batch,
     problems: list[PkgIndexError],
@@ -291,9 +308,8 @@ def _refresh(
     clock: Clock,
 ) -> GenerateReport:
     site = _site(root)
-    state = _root_state(root)
     full_render = verify or not _same_site(state, site)
-    fingerprints: dict[str, str] = dict(state.get("fingerprints") or {})
+    fingerprints: dict[str, str] = dict(state.fingerprints)
     catalogs: dict[NormalizedName, Project] = {}
     wanted: dict[Path, Folder] = {}  # files to read, with their folder
     for folder in folders:
@@ -324,7 +340,7 @@ def _refresh(
         log.warning("skipped: %s", problem.message)
 
     now = clock()
-    jobs: list[tuple[Path, Project, dict[str, bytes]]] = []
+    jobs: list[tuple[Folder, Project, dict[str, bytes]]] = []
     indexed: list[str] = []
     dropped: list[str] = []
     for folder in folders:
@@ -335,14 +351,15 @@ def _refresh(
         project, metadata, new, gone = _merge(folder, catalogs[folder.name], read, batch, now)
         indexed += new
         dropped += gone
-        jobs.append((folder.path, project, metadata))
+        jobs.append((folder, project, metadata))
     written: list[Path] = []
     for name, paths, fingerprint in _run_writes(jobs, site):
         written += paths
         fingerprints[name] = fingerprint
     names = sorted(set(all_names))
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
-    written += _write_root(root, names, site, fingerprints)
+    if jobs or full_render or tuple(names) != state.names or fingerprints != state.fingerprints:
+        written += _write_root(root, names, site, fingerprints)
     return GenerateReport(
         projects=tuple(names),
         indexed=tuple(indexed),
@@ -353,23 +370,23 @@ def _refresh(
 
 
 def _run_writes(
-    jobs: Sequence[tuple[Path, Project, dict[str, bytes]]], site: SiteInfo
+    jobs: Sequence[tuple[Folder, Project, dict[str, bytes]]], site: SiteInfo
 ) -> list[tuple[NormalizedName, list[Path], str]]:
     """Write metadata files, then pages, per folder; return what was written and the folder's
     new fingerprint. Folders go in parallel: file creation is I/O-bound, and slow on some file
     systems, and threads overlap it."""
 
     def write_folder(
-        job: tuple[Path, Project, dict[str, bytes]],
+        job: tuple[Folder, Project, dict[str, bytes]],
     ) -> tuple[NormalizedName, list[Path], str]:
-        path, project, metadata = job
+        folder, project, metadata = job
         written = []
         for filename, data in metadata.items():
-            target = path / (filename + METADATA_SUFFIX)
-            if storage.write_if_changed(target, data):
-                written.append(target)
+            name = filename + METADATA_SUFFIX
+            if storage.write_if_changed(folder.path / name, data, exists=name in folder.entries):
+                written.append(folder.path / name)
         pages = render_pages(project, site)
-        written += _write_pages(path, pages)
+        written += _write_pages(folder.path, pages)
         return project.name, written, project_fingerprint(project, pages)
 
     if len(jobs) < 8:
@@ -400,9 +417,8 @@ def project_fingerprint(project: Project, pages: Mapping[str, bytes]) -> str:
 
 
 def _fingerprint(sizes: Mapping[str, int], metadata: Iterable[str]) -> str:
-    parts = sorted(f"{name}\t{size}" for name, size in sizes.items())
-    parts += sorted(metadata)
-    return hashlib.blake2b("\n".join(parts).encode(), digest_size=12).hexdigest()
+    text = repr((sorted(sizes.items()), sorted(metadata)))  # C-speed, and stable across runs
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def _load_catalog(folder: Folder, problems: list[PkgIndexError]) -> Project:
@@ -652,23 +668,20 @@ def _site_state(site: SiteInfo) -> dict[str, Any]:
     return {"format": FORMAT_VERSION, "title": site.title, "url": site.url}
 
 
-def _root_state(root: Path) -> Mapping[str, Any]:
+def _root_state(root: Path) -> RootState:
     try:
         return root_state((root / PAGE_JSON).read_bytes())
     except FileNotFoundError:
-        return {}
+        return RootState()
 
 
-def _same_site(state: Mapping[str, Any], site: SiteInfo) -> bool:
+def _same_site(state: RootState, site: SiteInfo) -> bool:
     """False if the pages were rendered by another format version or for other settings."""
-    return all(state.get(key) == value for key, value in _site_state(site).items())
+    return all(state.private.get(key) == value for key, value in _site_state(site).items())
 
 
-def _known_project_names(root: Path, extra: Iterable[str]) -> list[str]:
-    try:
-        names = root_project_names((root / PAGE_JSON).read_bytes())
-    except FileNotFoundError:
-        names = [folder.name for folder in scan_root(root)[0]]
+def _known_project_names(root: Path, state: RootState, extra: Iterable[str]) -> list[str]:
+    names = state.names or tuple(folder.name for folder in scan_root(root)[0])
     return sorted(set(names) | set(extra))
 
 

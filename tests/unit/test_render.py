@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from pkgindex.catalog import project_from_json, root_project_names
+from pkgindex.catalog import project_from_json, root_state
 from pkgindex.model import IndexFile, Project, SiteInfo
 from pkgindex.render import (
     render_project_html,
@@ -110,8 +110,8 @@ def test_root_pages_list_every_project_once(project_names: list[str]) -> None:
     assert [attributes["href"] for attributes, _ in anchors] == [f"{n}/" for n in ordered]
     state = {"format": 1, "title": "t", "url": None, "fingerprints": dict.fromkeys(ordered, "x")}
     rendered = render_root_json(ordered, state)
-    assert root_project_names(rendered) == ordered
-    assert json.loads(rendered)["_pkgindex"] == state
+    assert root_state(rendered).names == tuple(ordered)
+    assert root_state(rendered).private == state == json.loads(rendered)["_pkgindex"]
 
 
 def test_files_sort_by_version_with_epochs() -> None:
