@@ -8,6 +8,7 @@ at once; if there is any (and ``skip_invalid`` is off), nothing is written.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -54,7 +55,9 @@ Clock = Callable[[], datetime]
 PAGE_HTML = "index.html"
 PAGE_JSON = "index.json"
 METADATA_SUFFIX = ".metadata"
-_PARALLEL_THRESHOLD = 64
+_PARALLEL_THRESHOLD = 64  # files; fewer small files are read in this process
+_BIG_FILE = 1 << 20  # bytes; batches of files this big on average are hashed in threads
+_BIG_BATCH = 64 << 20  # bytes; a few files adding up to this much are worth parallel hashing
 
 
 def utc_now() -> datetime:
@@ -569,15 +572,26 @@ def _inspect_candidates(
 
 
 def _inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
-    """Hash and read many files, on every core when there are many."""
+    """Hash and read many files on every core.
+
+    Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
+    speed of every core without copying data between processes. Many small files go to
+    processes, since their cost is the Python work of opening archives and parsing headers.
+    """
     workers = min(os.cpu_count() or 1, 8)
-    if len(paths) < _PARALLEL_THRESHOLD or workers < 2:
+    total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
+    if workers < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
         outcomes = [_inspect_one(path) for path in paths]
     else:
-        from concurrent.futures import ProcessPoolExecutor  # deferred: costly, rarely needed
+        from concurrent import futures  # deferred: costly to import, rarely needed
 
-        chunk = max(1, len(paths) // (workers * 8))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool: futures.Executor
+        if total >= _BIG_FILE * len(paths):
+            pool = futures.ThreadPoolExecutor(max_workers=workers)
+        else:
+            pool = futures.ProcessPoolExecutor(max_workers=workers)
+        with pool:
+            chunk = max(1, len(paths) // (workers * 8))
             outcomes = list(pool.map(_inspect_one, paths, chunksize=chunk))
     return [
         InvalidDistributionError(outcome[0], hint=outcome[1])
@@ -585,6 +599,14 @@ def _inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
         else outcome
         for outcome in outcomes
     ]
+
+
+def _total_size(paths: Sequence[Path]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size
+    return total
 
 
 def _inspect_one(path: Path) -> Inspected | tuple[str, str | None]:
