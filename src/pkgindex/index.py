@@ -1,34 +1,30 @@
 """The heart of pkgindex: scan project folders, keep the catalog, regenerate pages incrementally.
 
-The published JSON pages are the catalog. A run reads every project's ``index.json`` and lists
-every project folder, but it reads a distribution file only when it is new (or with ``verify``),
-and it writes a page only when its bytes change. Every problem in a run is collected and reported
-at once; if there is any (and ``skip_invalid`` is off), nothing is written.
+The published JSON pages are the catalog. A run lists every project folder (scan.py) and skips
+those whose fingerprint is unchanged; for the others it loads the catalog page, reads only the
+distribution files that are new (or all of them with ``verify``; batch.py), and writes pages
+only when their bytes change (pages.py). Every problem in a run is collected and reported at
+once; if there is any (and ``skip_invalid`` is off), nothing is written.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
-from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from packaging.utils import InvalidName, NormalizedName, canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pkgindex import storage
-from pkgindex.catalog import RootState, project_from_json, root_state
-from pkgindex.config import load_config
+from pkgindex import pages, storage
+from pkgindex.batch import inspect_many
+from pkgindex.catalog import RootState, project_from_json
 from pkgindex.distfile import (
-    DIST_SUFFIXES,
     Inspected,
-    inspect_distribution,
-    is_distribution_filename,
     parse_filename,
     sha256_file,
 )
@@ -40,39 +36,23 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.model import IndexFile, Project, SiteInfo, format_upload_time
-from pkgindex.render import (
-    FORMAT_VERSION,
-    PRIVATE_KEY,
-    render_project_html,
-    render_project_json,
-    render_root_html,
-    render_root_json,
+from pkgindex.scan import (
+    METADATA_SUFFIX,
+    PAGE_JSON,
+    Folder,
+    folder_fingerprint,
+    project_fingerprint,
+    scan_folder,
+    scan_root,
 )
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-PAGE_HTML = "index.html"
-PAGE_JSON = "index.json"
-METADATA_SUFFIX = ".metadata"
-_PARALLEL_THRESHOLD = 64  # files; fewer small files are read in this process
-_BIG_FILE = 1 << 20  # bytes; batches of files this big on average are hashed in threads
-_BIG_BATCH = 64 << 20  # bytes; a few files adding up to this much are worth parallel hashing
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Folder:
-    """A project folder as found on disk."""
-
-    name: NormalizedName
-    path: Path
-    sizes: Mapping[str, int]  # distribution filename -> size in bytes
-    entries: frozenset[str]  # every name in the folder
-    page_sizes: Mapping[str, int]  # index.html / index.json -> size in bytes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,7 +91,7 @@ def generate(
     """Scan every project folder under ROOT and bring the index up to date, in place."""
     root = root.resolve()
     with storage.locked(root):
-        state = _root_state(root)
+        state = pages.read_root_state(root)
         folders, problems = scan_root(root, trusted=state.fingerprints)
         return _refresh(
             root,
@@ -158,7 +138,7 @@ def add_files(
                 batch.provenance[item.dist.filename] = provenance
         names = sorted({item.dist.name for _, item in accepted})
         folders = [folder for name in names if (folder := scan_folder(root, root / name)[0])]
-        state = _root_state(root)
+        state = pages.read_root_state(root)
         report = _refresh(
             root,
             folders,
@@ -191,108 +171,15 @@ def load_project(root: Path, name: str) -> Project | None:
 
 def write_project(root: Path, project: Project) -> list[Path]:
     """Render one project's pages from a changed catalog entry (yank, remove) and the root."""
-    site = _site(root)
-    state = _root_state(root)
-    pages = render_pages(project, site)
-    written = _write_pages(root / project.name, pages)
+    site = pages.load_site(root)
+    state = pages.read_root_state(root)
+    rendered = pages.render_pages(project, site)
+    written = pages.write_pages(root / project.name, rendered)
     fingerprints = dict(state.fingerprints)
-    fingerprints[project.name] = project_fingerprint(project, pages)
+    fingerprints[project.name] = project_fingerprint(project, rendered)
     names = _known_project_names(root, state, [project.name])
-    written += _write_root(root, names, site, fingerprints)
+    written += pages.write_root(root, names, site, fingerprints)
     return written
-
-
-# --- scanning -------------------------------------------------------------------------------
-
-
-def scan_root(
-    root: Path, *, trusted: Container[str] = ()
-) -> tuple[list[Folder], list[PkgIndexError]]:
-    """Find the project folders under ROOT, and every problem with how they are laid out.
-
-    Folder names in ``trusted`` were validated by an earlier run and are not checked again.
-    """
-    folders: list[Folder] = []
-    problems: list[PkgIndexError] = []
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            path = Path(entry.path)
-            folder, folder_problems = scan_folder(root, path, trusted=entry.name in trusted)
-            problems += folder_problems
-            if folder:
-                folders.append(folder)
-        elif is_distribution_filename(entry.name):
-            problems.append(
-                InvalidDistributionError(
-                    f"{entry.name}: distribution files belong in a project folder, "
-                    "not in the index root",
-                    hint=f"run 'pkgindex add {entry.name}' to place it in its folder",
-                )
-            )
-    return folders, problems
-
-
-def scan_folder(
-    root: Path, path: Path, *, trusted: bool = False
-) -> tuple[Folder | None, list[PkgIndexError]]:
-    """List one folder; None if it is not a project folder (no distributions, no catalog).
-
-    This runs for every folder on every run, so it stays lean: one scandir, one stat per
-    distribution file (its size is how a changed file is noticed without reading it).
-    """
-    try:
-        with os.scandir(path) as listing:
-            found = list(listing)
-    except FileNotFoundError:
-        return None, []
-    entries = frozenset(entry.name for entry in found)
-    distributions = [e for e in found if e.name.endswith(DIST_SUFFIXES) and e.name[0] != "."]
-    if not distributions and PAGE_JSON not in entries:
-        return None, []
-    problems: list[PkgIndexError] = []
-    sizes: dict[str, int] = {}
-    folder_is_link = path.is_symlink()
-    for entry in distributions:
-        if (entry.is_symlink() or folder_is_link) and not _inside(root, Path(entry.path)):
-            problems.append(
-                InvalidDistributionError(
-                    f"{path.name}/{entry.name}: a symbolic link that leaves the index root",
-                    hint="copy the file into the index instead of linking to it",
-                )
-            )
-            continue
-        try:
-            sizes[entry.name] = entry.stat().st_size
-        except FileNotFoundError:
-            problems.append(
-                InvalidDistributionError(f"{path.name}/{entry.name}: a broken symbolic link")
-            )
-    try:
-        normalized = NormalizedName(path.name) if trusted else _normalized_folder_name(path.name)
-    except InvalidName:
-        normalized = None
-    if normalized != path.name:
-        fix = f"rename it to {normalized}/" if normalized else "rename it to a valid project name"
-        problems.append(
-            InvalidDistributionError(
-                f"{path.name}/: a project folder must be named by its normalized name (PEP 503)",
-                hint=fix,
-            )
-        )
-        return None, problems
-    page_sizes = {e.name: e.stat().st_size for e in found if e.name in (PAGE_HTML, PAGE_JSON)}
-    folder = Folder(name=normalized, path=path, sizes=sizes, entries=entries, page_sizes=page_sizes)
-    return folder, problems
-
-
-def _normalized_folder_name(name: str) -> NormalizedName:
-    return canonicalize_name(name, validate=True)
-
-
-def _inside(root: Path, path: Path) -> bool:
-    return Path(os.path.realpath(path)).is_relative_to(root)
 
 
 # --- the refresh ----------------------------------------------------------------------------
@@ -310,8 +197,8 @@ def _refresh(
     skip_invalid: bool,
     clock: Clock,
 ) -> GenerateReport:
-    site = _site(root)
-    full_render = verify or not _same_site(state, site)
+    site = pages.load_site(root)
+    full_render = verify or not pages.same_site(state, site)
     fingerprints: dict[str, str] = dict(state.fingerprints)
     catalogs: dict[NormalizedName, Project] = {}
     wanted: dict[Path, Folder] = {}  # files to read, with their folder
@@ -324,7 +211,7 @@ def _refresh(
             dict.fromkeys(_files_to_read(folder, catalog, batch, verify, problems), folder)
         )
     found: dict[NormalizedName, dict[str, Inspected]] = {name: {} for name in catalogs}
-    for path, result in zip(wanted, _inspect_many(list(wanted)), strict=True):
+    for path, result in zip(wanted, inspect_many(list(wanted)), strict=True):
         folder = wanted[path]
         entry = catalogs[folder.name].file(path.name)
         if isinstance(result, PkgIndexError):
@@ -362,7 +249,7 @@ def _refresh(
     names = sorted(set(all_names))
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
     if jobs or full_render or tuple(names) != state.names or fingerprints != state.fingerprints:
-        written += _write_root(root, names, site, fingerprints)
+        written += pages.write_root(root, names, site, fingerprints)
     return GenerateReport(
         projects=tuple(names),
         indexed=tuple(indexed),
@@ -388,9 +275,9 @@ def _run_writes(
             name = filename + METADATA_SUFFIX
             if storage.write_if_changed(folder.path / name, data, exists=name in folder.entries):
                 written.append(folder.path / name)
-        pages = render_pages(project, site)
-        written += _write_pages(folder.path, pages)
-        return project.name, written, project_fingerprint(project, pages)
+        rendered = pages.render_pages(project, site)
+        written += pages.write_pages(folder.path, rendered)
+        return project.name, written, project_fingerprint(project, rendered)
 
     if len(jobs) < 8:
         return [write_folder(job) for job in jobs]
@@ -398,30 +285,6 @@ def _run_writes(
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(write_folder, jobs))
-
-
-def folder_fingerprint(folder: Folder) -> str:
-    """A digest of what a project folder holds: distributions and pages with their sizes, and
-    which metadata files exist. A damaged or edited page changes it too."""
-    metadata = (n for n in folder.entries if n.endswith(METADATA_SUFFIX))
-    return _fingerprint(
-        {**folder.sizes, **folder.page_sizes},
-        [n for n in metadata if n.removesuffix(METADATA_SUFFIX) in folder.sizes],
-    )
-
-
-def project_fingerprint(project: Project, pages: Mapping[str, bytes]) -> str:
-    """The fingerprint a project's folder has once its pages are written."""
-    sizes = {f.filename: f.size for f in project.files}
-    sizes.update({name: len(data) for name, data in pages.items()})
-    return _fingerprint(
-        sizes, [f.filename + METADATA_SUFFIX for f in project.files if f.metadata_sha256]
-    )
-
-
-def _fingerprint(sizes: Mapping[str, int], metadata: Iterable[str]) -> str:
-    text = repr((sorted(sizes.items()), sorted(metadata)))  # C-speed, and stable across runs
-    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def _load_catalog(folder: Folder, problems: list[PkgIndexError]) -> Project:
@@ -563,58 +426,12 @@ def _inspect_candidates(
             seen.add(path.name)
             paths.append(path)
     accepted: list[tuple[Path, Inspected]] = []
-    for path, result in zip(paths, _inspect_many(paths), strict=True):
+    for path, result in zip(paths, inspect_many(paths), strict=True):
         if isinstance(result, PkgIndexError):
             problems.append(result)
         else:
             accepted.append((path, result))
     return accepted, problems
-
-
-def _inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
-    """Hash and read many files on every core.
-
-    Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
-    speed of every core without copying data between processes. Many small files go to
-    processes, since their cost is the Python work of opening archives and parsing headers.
-    """
-    workers = min(os.cpu_count() or 1, 8)
-    total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
-    if workers < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
-        outcomes = [_inspect_one(path) for path in paths]
-    else:
-        from concurrent import futures  # deferred: costly to import, rarely needed
-
-        pool: futures.Executor
-        if total >= _BIG_FILE * len(paths):
-            pool = futures.ThreadPoolExecutor(max_workers=workers)
-        else:
-            pool = futures.ProcessPoolExecutor(max_workers=workers)
-        with pool:
-            chunk = max(1, len(paths) // (workers * 8))
-            outcomes = list(pool.map(_inspect_one, paths, chunksize=chunk))
-    return [
-        InvalidDistributionError(outcome[0], hint=outcome[1])
-        if isinstance(outcome, tuple)
-        else outcome
-        for outcome in outcomes
-    ]
-
-
-def _total_size(paths: Sequence[Path]) -> int:
-    total = 0
-    for path in paths:
-        with contextlib.suppress(OSError):
-            total += path.stat().st_size
-    return total
-
-
-def _inspect_one(path: Path) -> Inspected | tuple[str, str | None]:
-    """Inspect one file (errors as tuples: they cross process borders)."""
-    try:
-        return inspect_distribution(path)
-    except InvalidDistributionError as exc:
-        return (exc.message, exc.hint)
 
 
 def _check_against_index(
@@ -648,60 +465,6 @@ def _check_against_index(
     return accepted, unchanged, conflicts
 
 
-# --- writing pages --------------------------------------------------------------------------
-
-
-def render_pages(project: Project, site: SiteInfo) -> dict[str, bytes]:
-    return {
-        PAGE_HTML: render_project_html(project, site),
-        PAGE_JSON: render_project_json(project),
-    }
-
-
-def _write_pages(folder: Path, pages: Mapping[str, bytes]) -> list[Path]:
-    """HTML first, JSON last: the catalog is the commit point if a run is interrupted."""
-    written = []
-    for name in (PAGE_HTML, PAGE_JSON):
-        if storage.write_if_changed(folder / name, pages[name]):
-            written.append(folder / name)
-    return written
-
-
-def _write_root(
-    root: Path, names: Sequence[str], site: SiteInfo, fingerprints: Mapping[str, str]
-) -> list[Path]:
-    written = []
-    state = {**_site_state(site), "fingerprints": dict(fingerprints)}
-    for name, data in (
-        (PAGE_HTML, render_root_html(names, site)),
-        (PAGE_JSON, render_root_json(names, state)),
-    ):
-        if storage.write_if_changed(root / name, data):
-            written.append(root / name)
-    return written
-
-
-def _site(root: Path) -> SiteInfo:
-    config = load_config(root)
-    return SiteInfo(title=config.title, url=config.url)
-
-
-def _site_state(site: SiteInfo) -> dict[str, Any]:
-    return {"format": FORMAT_VERSION, "title": site.title, "url": site.url}
-
-
-def _root_state(root: Path) -> RootState:
-    try:
-        return root_state((root / PAGE_JSON).read_bytes())
-    except FileNotFoundError:
-        return RootState()
-
-
-def _same_site(state: RootState, site: SiteInfo) -> bool:
-    """False if the pages were rendered by another format version or for other settings."""
-    return all(state.private.get(key) == value for key, value in _site_state(site).items())
-
-
 def _known_project_names(root: Path, state: RootState, extra: Iterable[str]) -> list[str]:
     names = state.names or tuple(folder.name for folder in scan_root(root)[0])
     return sorted(set(names) | set(extra))
@@ -709,19 +472,6 @@ def _known_project_names(root: Path, state: RootState, extra: Iterable[str]) -> 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-__all__ = [
-    "PRIVATE_KEY",
-    "AddReport",
-    "GenerateReport",
-    "add_files",
-    "generate",
-    "load_project",
-    "scan_root",
-    "set_yanked",
-    "write_project",
-]
 
 
 def set_yanked(root: Path, name: str, target: str, reason: str | None) -> list[str]:

@@ -1,0 +1,61 @@
+"""Read many distribution files at once, on every core."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pkgindex.distfile import Inspected, inspect_distribution
+from pkgindex.errors import InvalidDistributionError, PkgIndexError
+
+_PARALLEL_THRESHOLD = 64  # files; fewer small files are read in this process
+_BIG_FILE = 1 << 20  # bytes; batches of files this big on average are hashed in threads
+_BIG_BATCH = 64 << 20  # bytes; a few files adding up to this much are worth parallel hashing
+
+
+def inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
+    """Hash and read many files on every core.
+
+    Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
+    speed of every core without copying data between processes. Many small files go to
+    processes, since their cost is the Python work of opening archives and parsing headers.
+    """
+    workers = min(os.cpu_count() or 1, 8)
+    total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
+    if workers < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
+        outcomes = [_inspect_one(path) for path in paths]
+    else:
+        from concurrent import futures  # deferred: costly to import, rarely needed
+
+        pool: futures.Executor
+        if total >= _BIG_FILE * len(paths):
+            pool = futures.ThreadPoolExecutor(max_workers=workers)
+        else:
+            pool = futures.ProcessPoolExecutor(max_workers=workers)
+        with pool:
+            chunk = max(1, len(paths) // (workers * 8))
+            outcomes = list(pool.map(_inspect_one, paths, chunksize=chunk))
+    return [
+        InvalidDistributionError(outcome[0], hint=outcome[1])
+        if isinstance(outcome, tuple)
+        else outcome
+        for outcome in outcomes
+    ]
+
+
+def _total_size(paths: Sequence[Path]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):
+            total += path.stat().st_size
+    return total
+
+
+def _inspect_one(path: Path) -> Inspected | tuple[str, str | None]:
+    """Inspect one file (errors as tuples: they cross process borders)."""
+    try:
+        return inspect_distribution(path)
+    except InvalidDistributionError as exc:
+        return (exc.message, exc.hint)
