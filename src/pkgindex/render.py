@@ -17,7 +17,7 @@ from pkgindex.model import IndexFile, Project, SiteInfo, format_upload_time
 
 API_VERSION = "1.1"
 PRIVATE_KEY = "_pkgindex"  # keys starting with "_" are reserved for server-private data
-FORMAT_VERSION = 1  # bump when the rendered bytes change, so stale pages are rewritten
+FORMAT_VERSION = 2  # bump when the rendered bytes change, so stale pages are rewritten
 
 _STYLE = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1d2330;
@@ -93,13 +93,13 @@ def render_root_html(names: Iterable[str], site: SiteInfo) -> bytes:
 
 
 def render_project_json(project: Project) -> bytes:
-    document: dict[str, Any] = {
-        "meta": {"api-version": API_VERSION},
-        "name": project.name,
-        "versions": list(project.versions),
-        "files": [_json_file(file) for file in project.files],
-    }
-    return _dump_json(document)
+    """The PEP 691 project page, one file object per line (readable diffs; see render_root_json)."""
+    head = json.dumps(
+        {"meta": {"api-version": API_VERSION}, "name": project.name, "versions": project.versions},
+        ensure_ascii=False,
+    )[:-1]
+    files = ",\n".join(json.dumps(_json_file(f), ensure_ascii=False) for f in project.files)
+    return f'{head}, "files": [\n{files}\n]}}\n'.encode()
 
 
 def render_root_json(names: Iterable[str], state: dict[str, Any] | None = None) -> bytes:
@@ -121,10 +121,6 @@ def render_root_json(names: Iterable[str], state: dict[str, Any] | None = None) 
         )
         lines.append(f'"{PRIVATE_KEY}": {body}, "fingerprints": {{\n{fingerprints}\n}}}}')
     return ("\n".join(lines) + "\n}\n").encode("utf-8")
-
-
-def _dump_json(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def _json_file(file: IndexFile) -> dict[str, Any]:
