@@ -40,7 +40,6 @@ from pkgindex.scan import (
     METADATA_SUFFIX,
     PAGE_JSON,
     Folder,
-    folder_fingerprint,
     project_fingerprint,
     scan_folder,
     scan_root,
@@ -203,7 +202,7 @@ def _refresh(
     catalogs: dict[NormalizedName, Project] = {}
     wanted: dict[Path, Folder] = {}  # files to read, with their folder
     for folder in folders:
-        unchanged = fingerprints.get(folder.name) == folder_fingerprint(folder)
+        unchanged = fingerprints.get(folder.name) == folder.fingerprint
         if unchanged and not full_render and not batch.known.keys() & folder.sizes.keys():
             continue  # same files, same sizes, pages in place: nothing to read or write
         catalogs[folder.name] = catalog = _load_catalog(folder, problems)
@@ -273,7 +272,7 @@ def _run_writes(
         written = []
         for filename, data in metadata.items():
             name = filename + METADATA_SUFFIX
-            if storage.write_if_changed(folder.path / name, data, exists=name in folder.entries):
+            if storage.write_if_changed(folder.path / name, data, exists=name in folder.metadata):
                 written.append(folder.path / name)
         rendered = pages.render_pages(project, site)
         written += pages.write_pages(folder.path, rendered)
@@ -288,7 +287,7 @@ def _run_writes(
 
 
 def _load_catalog(folder: Folder, problems: list[PkgIndexError]) -> Project:
-    if PAGE_JSON not in folder.entries:
+    if PAGE_JSON not in folder.pages:
         return Project(name=folder.name)
     path = folder.path / PAGE_JSON
     try:
@@ -313,7 +312,7 @@ def _files_to_read(
         missing_metadata = (
             entry is not None
             and entry.metadata_sha256 is not None
-            and (filename + METADATA_SUFFIX not in folder.entries)
+            and (filename + METADATA_SUFFIX not in folder.metadata)
         )
         if entry is None and not _belongs(folder, filename, problems):
             continue

@@ -23,6 +23,7 @@ from pkgindex.model import Project
 PAGE_HTML = "index.html"
 PAGE_JSON = "index.json"
 METADATA_SUFFIX = ".metadata"
+_PAGES = (PAGE_HTML, PAGE_JSON)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,8 +33,9 @@ class Folder:
     name: NormalizedName
     path: Path
     sizes: Mapping[str, int]  # distribution filename -> size in bytes
-    entries: frozenset[str]  # every name in the folder
-    page_sizes: Mapping[str, int]  # index.html / index.json -> size in bytes
+    pages: Mapping[str, int]  # index.html / index.json -> size in bytes
+    metadata: frozenset[str]  # names of the .metadata files present
+    fingerprint: str  # digest of distributions and pages with sizes, and metadata files present
 
 
 def scan_root(
@@ -49,8 +51,9 @@ def scan_root(
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
-            path = Path(entry.path)
-            folder, folder_problems = scan_folder(root, path, trusted=entry.name in trusted)
+            folder, folder_problems = scan_folder(
+                root, Path(entry.path), trusted=entry.name in trusted, link=entry.is_symlink()
+            )
             problems += folder_problems
             if folder:
                 folders.append(folder)
@@ -66,25 +69,72 @@ def scan_root(
 
 
 def scan_folder(
-    root: Path, path: Path, *, trusted: bool = False
+    root: Path, path: Path, *, trusted: bool = False, link: bool | None = None
 ) -> tuple[Folder | None, list[PkgIndexError]]:
     """List one folder; None if it is not a project folder (no distributions, no catalog).
 
     This runs for every folder on every run, so it stays lean: one scandir, one stat per
-    distribution file (its size is how a changed file is noticed without reading it).
+    distribution file (its size is how a changed file is noticed without reading it) and page.
+    ``link`` says whether the folder is a symbolic link, when the caller already knows.
     """
     try:
         with os.scandir(path) as listing:
             found = list(listing)
     except FileNotFoundError:
         return None, []
-    entries = frozenset(entry.name for entry in found)
-    distributions = [e for e in found if e.name.endswith(DIST_SUFFIXES) and e.name[0] != "."]
-    if not distributions and PAGE_JSON not in entries:
+    distributions = []
+    pages: dict[str, int] = {}
+    metadata = []
+    for entry in found:  # one pass: this loop runs for every file of the index on every run
+        name = entry.name
+        if name.endswith(DIST_SUFFIXES):
+            if name[0] != ".":
+                distributions.append(entry)
+        elif name.endswith(METADATA_SUFFIX):
+            metadata.append(name)
+        elif name in _PAGES:
+            pages[name] = entry.stat().st_size
+    if not distributions and PAGE_JSON not in pages:
         return None, []
     problems: list[PkgIndexError] = []
+    sizes = _distribution_sizes(root, path, distributions, link, problems)
+    try:
+        normalized = NormalizedName(path.name) if trusted else _normalized_folder_name(path.name)
+    except InvalidName:
+        normalized = None
+    if normalized != path.name:
+        fix = f"rename it to {normalized}/" if normalized else "rename it to a valid project name"
+        problems.append(
+            InvalidDistributionError(
+                f"{path.name}/: a project folder must be named by its normalized name (PEP 503)",
+                hint=fix,
+            )
+        )
+        return None, problems
+    present = frozenset(metadata)
+    folder = Folder(
+        name=normalized,
+        path=path,
+        sizes=sizes,
+        pages=pages,
+        metadata=present,
+        fingerprint=_fingerprint(
+            {**sizes, **pages},
+            [name for name in present if name.removesuffix(METADATA_SUFFIX) in sizes],
+        ),
+    )
+    return folder, problems
+
+
+def _distribution_sizes(
+    root: Path,
+    path: Path,
+    distributions: Iterable[os.DirEntry[str]],
+    link: bool | None,
+    problems: list[PkgIndexError],
+) -> dict[str, int]:
     sizes: dict[str, int] = {}
-    folder_is_link = path.is_symlink()
+    folder_is_link = path.is_symlink() if link is None else link
     for entry in distributions:
         if (entry.is_symlink() or folder_is_link) and not _inside(root, Path(entry.path)):
             problems.append(
@@ -100,22 +150,7 @@ def scan_folder(
             problems.append(
                 InvalidDistributionError(f"{path.name}/{entry.name}: a broken symbolic link")
             )
-    try:
-        normalized = NormalizedName(path.name) if trusted else _normalized_folder_name(path.name)
-    except InvalidName:
-        normalized = None
-    if normalized != path.name:
-        fix = f"rename it to {normalized}/" if normalized else "rename it to a valid project name"
-        problems.append(
-            InvalidDistributionError(
-                f"{path.name}/: a project folder must be named by its normalized name (PEP 503)",
-                hint=fix,
-            )
-        )
-        return None, problems
-    page_sizes = {e.name: e.stat().st_size for e in found if e.name in (PAGE_HTML, PAGE_JSON)}
-    folder = Folder(name=normalized, path=path, sizes=sizes, entries=entries, page_sizes=page_sizes)
-    return folder, problems
+    return sizes
 
 
 def _normalized_folder_name(name: str) -> NormalizedName:
@@ -124,16 +159,6 @@ def _normalized_folder_name(name: str) -> NormalizedName:
 
 def _inside(root: Path, path: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(root)
-
-
-def folder_fingerprint(folder: Folder) -> str:
-    """A digest of what a project folder holds: distributions and pages with their sizes, and
-    which metadata files exist. A damaged or edited page changes it too."""
-    metadata = (n for n in folder.entries if n.endswith(METADATA_SUFFIX))
-    return _fingerprint(
-        {**folder.sizes, **folder.page_sizes},
-        [n for n in metadata if n.removesuffix(METADATA_SUFFIX) in folder.sizes],
-    )
 
 
 def project_fingerprint(project: Project, pages: Mapping[str, bytes]) -> str:
