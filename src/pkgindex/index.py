@@ -215,10 +215,11 @@ def _refresh(
         entry = catalogs[folder.name].file(path.name)
         if isinstance(result, PkgIndexError):
             # a published file that no longer parses: what matters is that its bytes changed
-            changed = entry is not None and sha256_file(path) != entry.sha256
-            problems.append(
-                _changed_error(folder, entry, "its sha256 differs") if entry and changed else result
-            )
+            if entry is not None and sha256_file(path) != entry.sha256:
+                problems.append(_changed_error(folder, entry, "its sha256 differs"))
+            else:
+                result.message = f"{folder.name}/{result.message}"  # where, like layout errors
+                problems.append(result)
         elif entry is not None and entry.sha256 != result.sha256:
             problems.append(_changed_error(folder, entry, "its sha256 differs"))
         else:
