@@ -32,6 +32,7 @@ from pkgindex.builder import (
     verify_wheel,
 )
 from pkgindex.config import Config, ProjectConfig, load_config
+from pkgindex.distfile import parse_filename
 from pkgindex.errors import ConfigError, ConflictError, GitError
 from pkgindex.gitsource import (
     SourceCheckout,
@@ -401,8 +402,11 @@ def _publish(
     if toplevel is None:
         apply(root)
         return False, None
-    relative = root.resolve().relative_to(toplevel.resolve()).as_posix()
-    result = commit_and_push(toplevel, apply, runner=runner, paths=[relative or "."], policy=retry)
+    relative = root.resolve().relative_to(toplevel.resolve())
+    # stage only what the index owns for these files, never unrelated untracked files
+    owned = {parse_filename(file.name).name for file in files} | {"index.html", "index.json"}
+    paths = [(relative / name).as_posix() for name in sorted(owned)]
+    result = commit_and_push(toplevel, apply, runner=runner, paths=paths, policy=retry)
     return result.pushed, result.commit
 
 

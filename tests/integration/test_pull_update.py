@@ -206,3 +206,23 @@ def test_update_into_a_plain_folder_without_git(
     status, report = run_json(update(tmp_path, root, "widgets", "v1.0.0"), capsys)
     assert status == 0 and report["pushed"] is False
     assert (root / "widgets" / "index.html").is_file()
+
+
+def test_update_commits_only_what_the_index_owns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
+    index = make_index(tmp_path)
+    (index.clone / "notes-to-self.txt").write_text("not for publication\n")
+    (index.clone / "scratch").mkdir()
+    (index.clone / "scratch" / "local.whl.bak").write_text("junk\n")
+    assert source.work.exists()
+
+    status, report = run_json(update(tmp_path, index.clone, "widgets", "v1.0.0"), capsys)
+
+    assert status == 0 and report["pushed"]
+    published = index.origin_files()
+    assert "widgets/widgets-1.0.0-py3-none-any.whl" in published
+    assert "notes-to-self.txt" not in published
+    assert not any(name.startswith("scratch/") for name in published)
+    assert (index.clone / "notes-to-self.txt").read_text() == "not for publication\n"
