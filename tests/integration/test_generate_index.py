@@ -22,11 +22,12 @@ import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from tests.simple_html import SimplePage
+from tests.simple_html import parse_page as parse_simple_page
 
 EPOCH_VERSION = "43!2025.12.17"
 DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
@@ -81,35 +82,8 @@ def as_json(result: subprocess.CompletedProcess[str]) -> dict:
     return document
 
 
-class PageParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self.metas: list[dict[str, str | None]] = []
-        self._open: dict[str, str | None] | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._open, self._text = dict(attrs), []
-        elif tag == "meta":
-            self.metas.append(dict(attrs))
-
-    def handle_data(self, data: str) -> None:
-        if self._open is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._open is not None:
-            self.anchors.append((self._open, "".join(self._text)))
-            self._open = None
-
-
-def parse_page(path: Path) -> PageParser:
-    parser = PageParser()
-    parser.feed(path.read_text(encoding="utf-8"))
-    parser.close()
-    return parser
+def parse_page(path: Path) -> SimplePage:
+    return parse_simple_page(path.read_bytes())
 
 
 def listed_files(root: Path) -> set[str]:

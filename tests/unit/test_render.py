@@ -19,7 +19,7 @@ from pkgindex.render import (
     render_root_html,
     render_root_json,
 )
-from tests.unit.simple_html import parse_anchors
+from tests.simple_html import parse_page
 
 SITE = SiteInfo(title="Test <index> & co")
 
@@ -78,9 +78,10 @@ def test_project_json_parses_back_to_its_model(project: Project) -> None:
 @settings(max_examples=60, deadline=None)
 @given(projects())
 def test_html_and_json_agree(project: Project) -> None:
-    anchors, meta = parse_anchors(render_project_html(project, SITE))
+    page = parse_page(render_project_html(project, SITE))
+    anchors = page.anchors
     document = json.loads(render_project_json(project))
-    assert meta["pypi:repository-version"] == document["meta"]["api-version"] == "1.1"
+    assert page.meta("pypi:repository-version") == document["meta"]["api-version"] == "1.1"
     assert len(anchors) == len(document["files"])  # one <a> per file, no other anchors
     for (attributes, text), entry in zip(anchors, document["files"], strict=True):
         href = str(attributes["href"])
@@ -105,7 +106,7 @@ def test_html_and_json_agree(project: Project) -> None:
 @given(st.lists(names, unique=True, max_size=20))
 def test_root_pages_list_every_project_once(project_names: list[str]) -> None:
     ordered = sorted(project_names)
-    anchors, _ = parse_anchors(render_root_html(ordered, SITE))
+    anchors = parse_page(render_root_html(ordered, SITE)).anchors
     assert [text for _, text in anchors] == ordered
     assert [attributes["href"] for attributes, _ in anchors] == [f"{n}/" for n in ordered]
     state = {"format": 1, "title": "t", "url": None, "fingerprints": dict.fromkeys(ordered, "x")}
@@ -128,7 +129,7 @@ def test_files_sort_by_version_with_epochs() -> None:
         NormalizedName("dace"), [wheel(v) for v in ("43!2025.12.17", "1.10", "1.9", "2.0rc1")]
     )
     assert project.versions == ("1.9", "1.10", "2.0rc1", "43!2025.12.17")
-    anchors, _ = parse_anchors(render_project_html(project, SITE))
+    anchors = parse_page(render_project_html(project, SITE)).anchors
     assert anchors[-1][0]["href"] == "dace-43%212025.12.17-py3-none-any.whl#sha256=" + "0" * 64
 
 

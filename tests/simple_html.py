@@ -1,25 +1,30 @@
-"""Read a PEP 503 page back the way an installer does: every <a> with its attributes."""
+"""Read a PEP 503 page back the way an installer does: every <a> with its attributes and text,
+and every <meta>."""
 
 from __future__ import annotations
 
 from html.parser import HTMLParser
 
+Attributes = dict[str, str | None]
 
-class _Anchors(HTMLParser):
+
+class SimplePage(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self.meta: dict[str, str] = {}
-        self._open: dict[str, str | None] | None = None
+        self.anchors: list[tuple[Attributes, str]] = []
+        self.metas: list[Attributes] = []
+        self._open: Attributes | None = None
         self._text: list[str] = []
+
+    def meta(self, name: str) -> str | None:
+        """The content of the first <meta name=NAME>."""
+        return next((m.get("content") for m in self.metas if m.get("name") == name), None)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
             self._open, self._text = dict(attrs), []
         elif tag == "meta":
-            values = dict(attrs)
-            if values.get("name"):
-                self.meta[str(values["name"])] = str(values.get("content"))
+            self.metas.append(dict(attrs))
 
     def handle_data(self, data: str) -> None:
         if self._open is not None:
@@ -31,8 +36,8 @@ class _Anchors(HTMLParser):
             self._open = None
 
 
-def parse_anchors(page: bytes) -> tuple[list[tuple[dict[str, str | None], str]], dict[str, str]]:
-    parser = _Anchors()
+def parse_page(page: bytes) -> SimplePage:
+    parser = SimplePage()
     parser.feed(page.decode("utf-8"))
     parser.close()
-    return parser.anchors, parser.meta
+    return parser
