@@ -118,7 +118,8 @@ def run_init(args: argparse.Namespace) -> int:
     )
     report = init_index(args.root, options, force=args.force)
     lines = [f"{outcome:9} {path}" for path, outcome in report.files.items()]
-    lines += [f"written   {path}" for path in report.pages.written]
+    root = report.root.resolve()
+    lines += [f"written   {path.relative_to(root)}" for path in report.pages.written]
     if report.kept:
         lines.append("kept files differ from what init writes; pass --force to overwrite them")
     document: dict[str, Any] = {
