@@ -248,8 +248,7 @@ def _refresh(
         fingerprints[name] = fingerprint
     names = sorted(set(all_names))
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
-    if jobs or full_render or tuple(names) != state.names or fingerprints != state.fingerprints:
-        written += pages.write_root(root, names, site, fingerprints)
+    written += pages.write_root(root, names, site, fingerprints)  # a few ms: always checked
     return GenerateReport(
         projects=tuple(names),
         indexed=tuple(indexed),

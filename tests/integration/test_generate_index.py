@@ -721,3 +721,10 @@ def test_root_page(rich_index):
     assert [(attrs["href"], text) for attrs, text in page.anchors] == [
         (f"{name}/", name) for name in names
     ]
+
+
+def test_a_deleted_root_page_is_written_again(index_root, pkgindex):
+    ok(pkgindex("generate", index_root))
+    (index_root / "index.html").unlink()
+    ok(pkgindex("generate", index_root))
+    assert (index_root / "index.html").is_file()
