@@ -206,8 +206,24 @@ def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
             f"{dist.version}",
             hint="rename the file to match its metadata, or rebuild it",
         )
-    requires_python = headers.get("Requires-Python")
-    return str(requires_python).strip() or None if requires_python else None
+    requires_python = str(headers.get("Requires-Python") or "").strip()
+    if requires_python:
+        check_requires_python(dist, requires_python)
+    return requires_python or None
+
+
+def check_requires_python(dist: DistFilename, value: str) -> None:
+    """uv silently skips a file whose Requires-Python does not parse; refuse it instead."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(value)
+    except InvalidSpecifier:
+        raise InvalidDistributionError(
+            f"{dist.filename}: Requires-Python {value!r} is not a valid version specifier",
+            hint="rebuild it with a valid requires-python (e.g. '>=3.10'); uv would ignore the "
+            "file and pip would ignore the constraint",
+        ) from None
 
 
 def sha256_file(path: Path) -> str:

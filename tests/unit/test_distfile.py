@@ -89,6 +89,10 @@ def test_inspect_sdist_reads_pkg_info(tmp_path: Path) -> None:
             lambda d: write_sdist(d, "dace", "1.0", pkg_info=metadata_text("ghex", "1.0")),
             "metadata name 'ghex'",
         ),
+        (
+            lambda d: write_wheel(d, "dace", "1.0", requires_python=">=three"),
+            "Requires-Python '>=three' is not a valid version specifier",
+        ),
     ],
 )
 def test_inspect_refuses_inconsistent_files(tmp_path: Path, make, words: str) -> None:  # type: ignore[no-untyped-def]
