@@ -97,6 +97,23 @@ class IndexRepo:
         return dest
 
 
+def update_argv(
+    tmp: Path, root: Path, repo: str, ref: str, *extra: str, owner: str = "acme"
+) -> list[str]:
+    """``pkgindex update`` arguments for a source made by make_source in TMP."""
+    return [
+        "update",
+        f"--source-owner={owner}",
+        f"--source-repo={repo}",
+        f"--ref={ref}",
+        "--root",
+        str(root),
+        "--source-url",
+        source_url(tmp),
+        *extra,
+    ]
+
+
 def make_index(tmp: Path, *, config: str = "") -> IndexRepo:
     """A bare index origin with one commit (pkgindex.toml) and a clone of it."""
     origin = tmp / "index-origin.git"

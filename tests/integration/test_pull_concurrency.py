@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from pull_helpers import GIT_ENV, git, make_index, make_source, source_url
+from pull_helpers import GIT_ENV, git, make_index, make_source, update_argv
 
 TEMPLATE_CONFIG = (
     '[projects.widgets]\nsource = "acme/widgets"\nversion-template = "{version}+g{sha7}"\n'
@@ -14,23 +15,12 @@ TEMPLATE_CONFIG = (
 
 
 def start_update(tmp: Path, root: Path, repo: str, ref: str) -> subprocess.Popen[str]:
-    import os
-
     return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "pkgindex",
-            "update",
-            "--source-owner=acme",
-            f"--source-repo={repo}",
-            f"--ref={ref}",
-            "--root",
-            str(root),
-            "--source-url",
-            source_url(tmp),
-            "--push-attempts",
-            "8",
+            *update_argv(tmp, root, repo, ref, "--push-attempts", "8"),
         ],
         env={**os.environ, **GIT_ENV},
         stdout=subprocess.PIPE,

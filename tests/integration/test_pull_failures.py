@@ -6,23 +6,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from pull_helpers import Source, make_index, make_source, snapshot, source_url
+from pull_helpers import Source, make_index, make_source, snapshot, update_argv
 
 from pkgindex.cli import main
-
-
-def argv(tmp: Path, root: Path, repo: str, ref: str, *extra: str) -> list[str]:
-    return [
-        "update",
-        "--source-owner=acme",
-        f"--source-repo={repo}",
-        f"--ref={ref}",
-        "--root",
-        str(root),
-        "--source-url",
-        source_url(tmp),
-        *extra,
-    ]
 
 
 def break_build(source: Source) -> None:
@@ -75,7 +61,7 @@ def test_failure_leaves_the_index_untouched(
     before, head = snapshot(index.clone), index.origin_head()
     capsys.readouterr()
 
-    code = main([*argv(tmp_path, index.clone, repo, ref, "--push-attempts", "2")])
+    code = main([*update_argv(tmp_path, index.clone, repo, ref, "--push-attempts", "2")])
 
     err = capsys.readouterr().err
     assert code == status, err

@@ -15,30 +15,11 @@ from pull_helpers import (
     make_source,
     python_output,
     snapshot,
-    source_url,
+    update_argv,
     uv_install,
 )
 
 from pkgindex.cli import main
-
-
-def update(
-    tmp: Path, root: Path, repo: str, ref: str, *extra: str, owner: str = "acme"
-) -> list[str]:
-    return [
-        "update",
-        "--source-owner",
-        owner,
-        "--source-repo",
-        repo,
-        "--ref",
-        ref,
-        "--root",
-        str(root),
-        "--source-url",
-        source_url(tmp),
-        *extra,
-    ]
 
 
 def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
@@ -58,7 +39,7 @@ def test_update_builds_verifies_publishes_and_pushes(
     index = make_index(tmp_path)
     sha = git("rev-parse", "v1.0.0", cwd=source.work)
 
-    status, report = run_json(update(tmp_path, index.clone, "widgets", "v1.0.0"), capsys)
+    status, report = run_json(update_argv(tmp_path, index.clone, "widgets", "v1.0.0"), capsys)
 
     assert status == 0
     assert report["schema_version"] == 1
@@ -90,7 +71,7 @@ def test_update_builds_verifies_publishes_and_pushes(
     assert python_output(venv.python, "import widgets; print(widgets.hello())").startswith("Hello")
 
     head = index.origin_head()
-    status, again = run_json(update(tmp_path, index.clone, "widgets", "v1.0.0"), capsys)
+    status, again = run_json(update_argv(tmp_path, index.clone, "widgets", "v1.0.0"), capsys)
     assert status == 0
     assert again["up_to_date"] is True and "build" not in again["timings"]
     assert index.origin_head() == head
@@ -128,7 +109,7 @@ def test_update_by_sha_with_submodule_and_build_settings(
     sha = source.commit("add the vendored submodule")
     index = make_index(tmp_path, config=config)
 
-    status, report = run_json(update(tmp_path, index.clone, "gadgets", sha), capsys)
+    status, report = run_json(update_argv(tmp_path, index.clone, "gadgets", sha), capsys)
 
     assert status == 0, capsys.readouterr().err
     assert report["commit"] == sha
@@ -149,13 +130,13 @@ def test_version_template_rewrites_and_a_changed_wheel_is_refused(
 ) -> None:
     source = make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
     index = make_index(tmp_path)
-    assert main(update(tmp_path, index.clone, "widgets", "v1.0.0")) == 0
+    assert main(update_argv(tmp_path, index.clone, "widgets", "v1.0.0")) == 0
     (source.work / "src" / "widgets" / "extra.py").write_text("X = 1\n")
     second = source.commit("same version, other bytes")
     before, head = snapshot(index.clone), index.origin_head()
     capsys.readouterr()
 
-    status = main(update(tmp_path, index.clone, "widgets", "main"))
+    status = main(update_argv(tmp_path, index.clone, "widgets", "main"))
 
     err = capsys.readouterr().err
     assert status == 1
@@ -169,7 +150,7 @@ def test_version_template_rewrites_and_a_changed_wheel_is_refused(
     )
     git("commit", "--quiet", "-am", "version template", cwd=index.clone)
     git("push", "--quiet", "origin", "main", cwd=index.clone)
-    status, report = run_json(update(tmp_path, index.clone, "widgets", "main"), capsys)
+    status, report = run_json(update_argv(tmp_path, index.clone, "widgets", "main"), capsys)
     assert status == 0
     assert report["files"] == [f"widgets-1.0.0+g{second[:7]}-py3-none-any.whl"]
     assert (index.clone / "widgets" / "widgets-1.0.0-py3-none-any.whl").exists()
@@ -187,10 +168,10 @@ def test_version_template_rewrites_and_a_changed_wheel_is_refused(
 def test_replace_replaces_explicitly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
     index = make_index(tmp_path)
-    assert main(update(tmp_path, index.clone, "widgets", "v1.0.0", "--no-commit")) == 0
+    assert main(update_argv(tmp_path, index.clone, "widgets", "v1.0.0", "--no-commit")) == 0
     (source.work / "src" / "widgets" / "extra.py").write_text("X = 1\n")
     source.commit("other bytes")
-    status = main(update(tmp_path, index.clone, "widgets", "main", "--no-commit", "--replace"))
+    status = main(update_argv(tmp_path, index.clone, "widgets", "main", "--no-commit", "--replace"))
     assert status == 0
     wheel = index.clone / "widgets" / "widgets-1.0.0-py3-none-any.whl"
     assert "widgets/extra.py" in zipfile.ZipFile(wheel).namelist()
@@ -203,7 +184,7 @@ def test_update_into_a_plain_folder_without_git(
 ) -> None:
     make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
     root = tmp_path / "plain"
-    status, report = run_json(update(tmp_path, root, "widgets", "v1.0.0"), capsys)
+    status, report = run_json(update_argv(tmp_path, root, "widgets", "v1.0.0"), capsys)
     assert status == 0 and report["pushed"] is False
     assert (root / "widgets" / "index.html").is_file()
 
@@ -217,7 +198,7 @@ def test_update_commits_only_what_the_index_owns(
     (index.clone / "scratch").mkdir()
     (index.clone / "scratch" / "local.whl.bak").write_text("junk\n")
 
-    status, report = run_json(update(tmp_path, index.clone, "widgets", "v1.0.0"), capsys)
+    status, report = run_json(update_argv(tmp_path, index.clone, "widgets", "v1.0.0"), capsys)
 
     assert status == 0 and report["pushed"]
     published = index.origin_files()
