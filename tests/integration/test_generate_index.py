@@ -589,7 +589,7 @@ def rich_index(tmp_path_factory, make_wheel, corpus, pkgindex) -> Path:
     root = tmp_path_factory.mktemp("rich") / "index"
     corpus(root, projects=3, versions=2, sdists=True, mixed_names=True)
     make_wheel(root / "dace", "dace", "1.0", requires_python=">=3.8,<4")
-    make_wheel(root / "dace", "dace", "2025.12.18", requires_python='>=3.9, !="3.9.1"')
+    make_wheel(root / "dace", "dace", "2025.12.18", requires_python=">=3.9, !=3.9.1")
     make_wheel(root / "dace", "dace", EPOCH_VERSION)
     make_wheel(root / "dace", "dace", "1.1.dev0")
     make_wheel(root / "ghex", "ghex", "0.5+cpu", tag="cp311-cp311-linux_x86_64")
@@ -638,7 +638,7 @@ def test_pages_declare_repository_version(rich_index):
 def test_html_attributes(rich_index):
     raw = (rich_index / "dace" / "index.html").read_text()
     assert 'data-requires-python="&gt;=3.8,&lt;4"' in raw
-    assert "&quot;3.9.1&quot;" in raw
+    # a valid specifier has no quotes; quote escaping is checked on the yank reason below
     anchors = {
         text: attrs for attrs, text in parse_page(rich_index / "dace" / "index.html").anchors
     }
