@@ -23,10 +23,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pkgindex.builder import Frontend
-from pkgindex.pipelines import init_index_repository, update
 from pkgindex.process import Runner
-from pkgindex.sample import commit_all, tag, write_sample_project
+from pkgindex.pull.builder import Frontend
+from pkgindex.pull.sample import commit_all, tag, write_sample_project
+from pkgindex.pull.update import init_index_repository, update
 
 TARGET_OVERHEAD = 3.0
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pkgindex.sample import write_sample_project
+from pkgindex.pull.sample import write_sample_project
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "test",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from github_helpers import run_cli
 
-from pkgindex.workflows import dependent_workflow, index_workflow
+from pkgindex.github.workflows import dependent_workflow, index_workflow
 
 INDEX = "GridTools/python-pkg-index"
 

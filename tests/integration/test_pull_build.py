@@ -13,7 +13,7 @@ from packaging.utils import parse_wheel_filename
 from pull_helpers import git, make_index, make_source, python_output, source_url, uv_install
 
 from pkgindex.cli import main
-from pkgindex.sample import write_sample_project
+from pkgindex.pull.sample import write_sample_project
 
 
 def test_build_a_folder_as_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

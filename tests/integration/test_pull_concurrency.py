@@ -73,7 +73,7 @@ def test_same_project_two_commits_at_once(tmp_path: Path) -> None:
 def test_a_rejected_push_is_reapplied_on_top_of_the_other_side(tmp_path: Path) -> None:
     """Someone pushes between our commit and our push: we retry on top, and keep their file."""
     from pkgindex.process import Runner
-    from pkgindex.vcs import RetryPolicy, commit_and_push
+    from pkgindex.pull.vcs import RetryPolicy, commit_and_push
 
     index = make_index(tmp_path)
     rival = index.new_clone(tmp_path / "rival")

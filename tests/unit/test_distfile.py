@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from pkgindex.distfile import inspect_distribution, parse_filename
 from pkgindex.errors import InvalidDistributionError
+from pkgindex.index.distfile import inspect_distribution, parse_filename
 from tests.unit.wheels import metadata_text, write_sdist, write_wheel
 
 

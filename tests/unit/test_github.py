@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pkgindex.errors import ConfigError
-from pkgindex.github import (
+from pkgindex.github.dispatch import (
     DispatchRequest,
     Token,
     check_request,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pkgindex.builder import settings_digest, top_level_modules
 from pkgindex.config import ProjectConfig
 from pkgindex.errors import ConfigError
-from pkgindex.gitsource import (
+from pkgindex.pull.builder import settings_digest, top_level_modules
+from pkgindex.pull.gitsource import (
     check_owner,
     check_ref,
     check_repo,
@@ -15,7 +15,7 @@ from pkgindex.gitsource import (
     redact_url,
     ref_problems,
 )
-from pkgindex.vcs import RetryPolicy
+from pkgindex.pull.vcs import RetryPolicy
 
 
 @pytest.mark.parametrize(

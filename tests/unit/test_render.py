@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from pkgindex.catalog import project_from_json, root_state
-from pkgindex.model import IndexFile, Project, SiteInfo
-from pkgindex.render import (
+from pkgindex.index.catalog import project_from_json, root_state
+from pkgindex.index.model import IndexFile, Project, SiteInfo
+from pkgindex.index.render import (
     render_project_html,
     render_project_json,
     render_root_html,

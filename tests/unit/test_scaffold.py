@@ -8,14 +8,14 @@ import pytest
 
 from pkgindex.config import config_from_mapping
 from pkgindex.errors import ConfigError
-from pkgindex.scaffold import (
+from pkgindex.github.scaffold import (
     InitOptions,
     ProjectSource,
     render_config,
     render_readme,
     scaffold_files,
 )
-from pkgindex.workflows import INDEX_WORKFLOW_PATH
+from pkgindex.github.workflows import INDEX_WORKFLOW_PATH
 
 
 def options(**changes: object) -> InitOptions:

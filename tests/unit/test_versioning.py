@@ -14,7 +14,7 @@ import pytest
 from packaging.version import Version
 
 from pkgindex.errors import ConfigError
-from pkgindex.versioning import render_version, rewrite_wheel_version
+from pkgindex.pull.versioning import render_version, rewrite_wheel_version
 
 NOW = datetime(2025, 12, 7, 9, 30, 5, tzinfo=UTC)
 SHA = "1a2b3c4d5e6f708192a3b4c5d6e7f80912345678"

@@ -10,7 +10,7 @@ import pytest
 from ruamel.yaml import YAML  # comes with check-jsonschema (test extras); reads YAML 1.2
 
 from pkgindex.errors import ConfigError
-from pkgindex.workflows import ACTIONS, dependent_workflow, index_workflow
+from pkgindex.github.workflows import ACTIONS, dependent_workflow, index_workflow
 
 INDEX = "GridTools/python-pkg-index"
 SHA_PIN = re.compile(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}")

@@ -8,17 +8,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pkgindex import storage
 from pkgindex.cli import emit
 from pkgindex.config import DEFAULT_TITLE
-from pkgindex.github import DEFAULT_API_URL, DispatchRequest, dispatch, read_token
-from pkgindex.scaffold import InitOptions, ProjectSource, init_index
-from pkgindex.workflows import (
+from pkgindex.github.dispatch import DEFAULT_API_URL, DispatchRequest, dispatch, read_token
+from pkgindex.github.scaffold import InitOptions, ProjectSource, init_index
+from pkgindex.github.workflows import (
     DEFAULT_REQUIREMENT,
     DEFAULT_TAG_PATTERN,
     dependent_workflow,
     index_workflow,
 )
+from pkgindex.stores import local as storage
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -205,7 +205,7 @@ def _register_publish(subparsers: Subparsers, common: argparse.ArgumentParser) -
 
 def run_publish(args: argparse.Namespace) -> int:
     # Imported here: publish needs git tooling (vcs) that the other commands do not.
-    from pkgindex.publish import provenance_from_environment, publish
+    from pkgindex.github.publish import provenance_from_environment, publish
 
     report = publish(
         args.files,

@@ -7,9 +7,9 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pkgindex import index
 from pkgindex.cli import emit
 from pkgindex.errors import EXIT_OK, EXIT_PARTIAL, ConfigError
+from pkgindex.index import refresh as index
 
 
 def register(

@@ -1,4 +1,4 @@
-"""Pull-mode subcommands: update, build, demo. Each calls one function of pkgindex.pipelines."""
+"""Pull-mode subcommands: update, build, demo. Each calls one function of pkgindex.pull.update."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pkgindex import pipelines
 from pkgindex.cli import emit
 from pkgindex.config import load_config
 from pkgindex.errors import EXIT_OK
-from pkgindex.vcs import RetryPolicy
+from pkgindex.pull import update as pipelines
+from pkgindex.pull.vcs import RetryPolicy
 
 
 def register(
@@ -160,6 +160,6 @@ def _update_document(report: pipelines.UpdateReport) -> dict[str, Any]:
 
 
 def _project_folder(filename: str) -> str:
-    from pkgindex.distfile import parse_filename
+    from pkgindex.index.distfile import parse_filename
 
     return parse_filename(filename).name

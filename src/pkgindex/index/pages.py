@@ -6,18 +6,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pkgindex import storage
-from pkgindex.catalog import RootState, root_state
 from pkgindex.config import load_config
-from pkgindex.model import Project, SiteInfo
-from pkgindex.render import (
+from pkgindex.index.catalog import RootState, root_state
+from pkgindex.index.model import Project, SiteInfo
+from pkgindex.index.render import (
     FORMAT_VERSION,
     render_project_html,
     render_project_json,
     render_root_html,
     render_root_json,
 )
-from pkgindex.scan import PAGE_HTML, PAGE_JSON
+from pkgindex.index.scan import PAGE_HTML, PAGE_JSON
+from pkgindex.stores import local as storage
 
 
 def render_pages(project: Project, site: SiteInfo) -> dict[str, bytes]:

@@ -22,7 +22,7 @@ from typing import Final, Literal
 
 from pkgindex import __version__
 from pkgindex.errors import ConfigError
-from pkgindex.github import EVENT_TYPE
+from pkgindex.github.dispatch import EVENT_TYPE
 
 Mode = Literal["pull", "push"]
 

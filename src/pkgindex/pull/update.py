@@ -23,7 +23,12 @@ from typing import Any
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from pkgindex import __version__
-from pkgindex.builder import (
+from pkgindex.config import Config, ProjectConfig, load_config
+from pkgindex.errors import ConfigError, ConflictError, GitError
+from pkgindex.index.distfile import parse_filename
+from pkgindex.index.refresh import add_files, load_project
+from pkgindex.process import Runner
+from pkgindex.pull.builder import (
     Frontend,
     build_distributions,
     find_uv,
@@ -31,10 +36,7 @@ from pkgindex.builder import (
     settings_digest,
     verify_wheel,
 )
-from pkgindex.config import Config, ProjectConfig, load_config
-from pkgindex.distfile import parse_filename
-from pkgindex.errors import ConfigError, ConflictError, GitError
-from pkgindex.gitsource import (
+from pkgindex.pull.gitsource import (
     SourceCheckout,
     check_owner,
     check_ref,
@@ -43,11 +45,9 @@ from pkgindex.gitsource import (
     fetch_source,
     url_secrets,
 )
-from pkgindex.index import add_files, load_project
-from pkgindex.process import Runner
-from pkgindex.sample import commit_all, tag, write_sample_project
-from pkgindex.vcs import DEFAULT_RETRY, RetryPolicy, commit_and_push, git_toplevel
-from pkgindex.versioning import render_version, rewrite_wheel_version
+from pkgindex.pull.sample import commit_all, tag, write_sample_project
+from pkgindex.pull.vcs import DEFAULT_RETRY, RetryPolicy, commit_and_push, git_toplevel
+from pkgindex.pull.versioning import render_version, rewrite_wheel_version
 
 logger = logging.getLogger(__name__)
 

@@ -2,10 +2,10 @@
 
 The dependent project built and verified its distributions itself; this hands them to the index:
 clone the index repository shallowly into a temporary folder, add the files with
-:func:`pkgindex.index.add_files` (same validation and immutability rules as ``pkgindex add``),
-commit and push with :func:`pkgindex.vcs.commit_and_push`, which rebases and retries when someone
-else pushed first — the same retry pull mode uses. Publishing files the index already holds (same
-name, same bytes) is a no-op that pushes nothing.
+:func:`pkgindex.index.refresh.add_files` (same validation and immutability rules as
+``pkgindex add``), commit and push with :func:`pkgindex.pull.vcs.commit_and_push`, which rebases and
+retries when someone else pushed first — the same retry pull mode uses. Publishing files the index
+already holds (same name, same bytes) is a no-op that pushes nothing.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from typing import Any, Final
 
 from pkgindex import __version__
 from pkgindex.errors import ConfigError
-from pkgindex.gitsource import check_ref, redact_url, url_secrets
-from pkgindex.index import AddReport, Clock, add_files
+from pkgindex.index.refresh import AddReport, Clock, add_files
 from pkgindex.process import Runner
-from pkgindex.vcs import RetryPolicy, clone_index, commit_and_push
+from pkgindex.pull.gitsource import check_ref, redact_url, url_secrets
+from pkgindex.pull.vcs import RetryPolicy, clone_index, commit_and_push
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """A small sample source project and git repository, for ``pkgindex demo`` and the tests.
 
-The project builds with the in-tree backend in ``pkgindex.sample_backend`` (copied next to its
+The project builds with the in-tree backend in ``pkgindex.pull.sample_backend`` (copied next to its
 pyproject.toml), so building it needs no network.
 """
 
@@ -10,9 +10,9 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from pkgindex import sample_backend
 from pkgindex.errors import GitError
 from pkgindex.process import Runner
+from pkgindex.pull import sample_backend
 
 BACKEND_MODULE = "sample_backend"
 GIT_IDENTITY = ("-c", "user.name=pkgindex demo", "-c", "user.email=demo@pkgindex.invalid")

@@ -13,7 +13,7 @@ from html import escape
 from typing import Any, TypedDict
 from urllib.parse import quote
 
-from pkgindex.model import IndexFile, Project, SiteInfo, format_upload_time
+from pkgindex.index.model import IndexFile, Project, SiteInfo, format_upload_time
 
 API_VERSION = "1.1"
 PRIVATE_KEY = "_pkgindex"  # keys starting with "_" are reserved for server-private data

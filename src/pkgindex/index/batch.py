@@ -7,8 +7,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from pkgindex.distfile import Inspected, inspect_distribution
 from pkgindex.errors import InvalidDistributionError, PkgIndexError
+from pkgindex.index.distfile import Inspected, inspect_distribution
 
 _PARALLEL_THRESHOLD = 64  # files; fewer small files are read in this process
 _BIG_FILE = 1 << 20  # bytes; batches of files this big on average are hashed in threads

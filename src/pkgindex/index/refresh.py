@@ -20,14 +20,6 @@ from typing import Any
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pkgindex import pages, storage
-from pkgindex.batch import inspect_many
-from pkgindex.catalog import RootState, project_from_json
-from pkgindex.distfile import (
-    Inspected,
-    parse_filename,
-    sha256_file,
-)
 from pkgindex.errors import (
     ConflictError,
     IntegrityError,
@@ -35,8 +27,16 @@ from pkgindex.errors import (
     PkgIndexError,
     ValidationError,
 )
-from pkgindex.model import IndexFile, Project, SiteInfo, format_upload_time
-from pkgindex.scan import (
+from pkgindex.index import pages
+from pkgindex.index.batch import inspect_many
+from pkgindex.index.catalog import RootState, project_from_json
+from pkgindex.index.distfile import (
+    Inspected,
+    parse_filename,
+    sha256_file,
+)
+from pkgindex.index.model import IndexFile, Project, SiteInfo, format_upload_time
+from pkgindex.index.scan import (
     METADATA_SUFFIX,
     PAGE_JSON,
     Folder,
@@ -44,6 +44,7 @@ from pkgindex.scan import (
     scan_folder,
     scan_root,
 )
+from pkgindex.stores import local as storage
 
 log = logging.getLogger(__name__)
 

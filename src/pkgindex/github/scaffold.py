@@ -2,7 +2,7 @@
 
 It writes ``pkgindex.toml``, ``.nojekyll``, the update workflow, a README that tells users how to
 install from the index (pip, and uv with an explicit index pinned through ``tool.uv.sources``),
-a folder per project, and the first pages (through :func:`pkgindex.index.generate`).
+a folder per project, and the first pages (through :func:`pkgindex.index.refresh.generate`).
 
 Running it again changes nothing. A file that exists with other bytes than ``init`` would write
 (someone edited it, or other options were given) is left alone and reported, unless ``force``.
@@ -21,11 +21,11 @@ from typing import Final, Literal
 
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
-from pkgindex import storage
 from pkgindex.config import CONFIG_FILENAME, DEFAULT_TITLE, config_from_mapping
 from pkgindex.errors import ConfigError
-from pkgindex.index import Clock, GenerateReport, generate
-from pkgindex.workflows import DEFAULT_REQUIREMENT, INDEX_WORKFLOW_PATH, index_workflow
+from pkgindex.github.workflows import DEFAULT_REQUIREMENT, INDEX_WORKFLOW_PATH, index_workflow
+from pkgindex.index.refresh import Clock, GenerateReport, generate
+from pkgindex.stores import local as storage
 
 Outcome = Literal["written", "unchanged", "kept"]
 

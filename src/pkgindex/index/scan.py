@@ -16,9 +16,9 @@ from pathlib import Path
 
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
-from pkgindex.distfile import DIST_SUFFIXES, is_distribution_filename
 from pkgindex.errors import InvalidDistributionError, PkgIndexError
-from pkgindex.model import Project
+from pkgindex.index.distfile import DIST_SUFFIXES, is_distribution_filename
+from pkgindex.index.model import Project
 
 PAGE_HTML = "index.html"
 PAGE_JSON = "index.json"

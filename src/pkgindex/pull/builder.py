@@ -26,8 +26,8 @@ from typing import Literal
 from packaging.utils import parse_wheel_filename
 
 from pkgindex.config import ProjectConfig
-from pkgindex.distfile import is_distribution_filename
 from pkgindex.errors import BuildError, ConfigError, InvalidDistributionError, VerificationError
+from pkgindex.index.distfile import is_distribution_filename
 from pkgindex.process import Runner
 
 logger = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pkgindex.errors import GitError, PushError
-from pkgindex.gitsource import check_ref, redact_url
 from pkgindex.process import Completed, Runner, failure_message
+from pkgindex.pull.gitsource import check_ref, redact_url
 
 logger = logging.getLogger(__name__)
 

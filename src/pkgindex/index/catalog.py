@@ -10,10 +10,10 @@ from typing import Any
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion
 
-from pkgindex.distfile import parse_filename
 from pkgindex.errors import IntegrityError, InvalidDistributionError
-from pkgindex.model import IndexFile, Project, parse_upload_time
-from pkgindex.render import PRIVATE_KEY
+from pkgindex.index.distfile import parse_filename
+from pkgindex.index.model import IndexFile, Project, parse_upload_time
+from pkgindex.index.render import PRIVATE_KEY
 
 
 def project_from_json(data: bytes, *, name: NormalizedName, origin: str) -> Project:
