@@ -20,6 +20,12 @@ from typing import Protocol
 
 import pytest
 
+from tests.strict_skips import (  # noqa: F401  (hooks: a skip in CI is a failure)
+    pytest_configure,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = REPO_ROOT / ".." / "shared"
 MAKE_CORPUS = SHARED_DIR / "bench" / "make_corpus.py"

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from importlib.metadata import distributions
 from pathlib import Path
 
 import pytest
+from uv import find_uv_bin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -86,9 +86,7 @@ def fresh_venv(
     tmp_path_factory: pytest.TempPathFactory, client_env: dict[str, str]
 ) -> Callable[[], Venv]:
     """A function making an empty virtual environment for the running Python, with uv."""
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not installed")
+    uv = find_uv_bin()  # the way the product finds it: the uv dependency ships its binary
 
     def make() -> Venv:
         path = tmp_path_factory.mktemp("venv")

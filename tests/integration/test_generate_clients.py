@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from uv import find_uv_bin
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +80,7 @@ def install(
         ]
     else:
         command = [
-            "uv",
+            find_uv_bin(),
             "pip",
             "install",
             "--python",
@@ -201,7 +202,7 @@ def test_only_our_index_is_used(index, fresh_venv, client_env, client):
     command = (
         [sys.executable, "-m", "pip", "--python", str(venv.python), "install", "--isolated"]
         if client == "pip"
-        else ["uv", "pip", "install", "--python", str(venv.python)]
+        else [find_uv_bin(), "pip", "install", "--python", str(venv.python)]
     )
     result = subprocess.run(
         [*command, "--index-url", index.url(client, "file"), "torch", "packaging"],
