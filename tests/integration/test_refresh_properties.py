@@ -87,7 +87,9 @@ def stamp(moment: datetime) -> str:
 
 
 @settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=min(15, settings.default.max_examples),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(drawn=version_lists(min_size=2, max_size=6), split=st.integers(0, 6))
 def test_generate_and_add_list_files_in_version_order(
@@ -172,7 +174,9 @@ class Model:
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=min(25, settings.default.max_examples),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(operations=st.lists(OPERATIONS, min_size=1, max_size=10))
 def test_upload_times_never_change(workspace: Path, operations: list[tuple[str, str]]) -> None:

@@ -45,7 +45,7 @@ def both_forms(project: Project) -> tuple[list[str], list[str], list[str]]:
     return html, [f["filename"] for f in document["files"]], document["versions"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=min(200, settings.default.max_examples * 2), deadline=None)
 @given(version_lists(), st.randoms(use_true_random=False), st.data())
 @example(TRICKY, random.Random(0), None)
 def test_pages_list_files_in_version_order(

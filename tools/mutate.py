@@ -1,0 +1,447 @@
+"""Mutation testing for pkgindex's core: plant one realistic bug at a time, run the fast tests.
+
+    python tools/mutate.py                       # every core module, 2 workers
+    python tools/mutate.py src/pkgindex/index/render.py --jobs 1 --timeout 60
+    python tools/mutate.py --list                # the mutants, without running anything
+
+Mutants are generated from the AST of each module, one change each:
+
+- comparisons: ``==``/``!=``, ``<``/``<=``, ``>``/``>=``, ``in``/``not in``, ``is``/``is not``;
+- operators: ``+``/``-``, ``*``/``/``, ``//``/``/``, ``|``/``&``; ``and``/``or``;
+  ``not x`` -> ``x``; ``if x`` -> ``if not x``;
+- constants: ``True``/``False``, integers ``n`` -> ``n + 1`` (``1`` -> ``0``), short strings ->
+  another string;
+- dropped statements: a call made for its effect, an assignment into a mapping or attribute,
+  ``+=`` and friends, ``raise``, ``continue``, ``break`` (each replaced by ``pass``).
+
+Docstrings, annotations and logging calls are left alone, as are the texts of error messages and
+hints (checked by the tests that assert messages, but not worth a mutant per word).
+
+Each worker runs in its own copy of the repository (so the tests' subprocesses import the mutant
+too); a mutant is *killed* when the tests fail or exceed the per-mutant timeout, and *survives*
+when they pass. The score is killed / all, per module and overall.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORE = (
+    "src/pkgindex/index/distfile.py",
+    "src/pkgindex/index/render.py",
+    "src/pkgindex/index/catalog.py",
+    "src/pkgindex/index/refresh.py",
+    "src/pkgindex/index/model.py",
+    "src/pkgindex/index/pages.py",
+    "src/pkgindex/index/scan.py",
+    "src/pkgindex/stores",
+)
+# The fast tests that exercise the core in this process (the CLI tests start a Python per run,
+# too slow to run once per mutant); the command line is covered by the full suite.
+# Fastest first: with -x a killed mutant stops at its first failing test.
+TESTS = (
+    "tests/integration/test_refresh_behaviour.py",
+    "tests/integration/test_refresh_properties.py",
+    "tests/unit/test_distfile.py",
+    "tests/unit/test_version_order.py",
+    "tests/unit/test_render.py",
+)
+COPY_IGNORE = shutil.ignore_patterns(".venv", ".git", ".hypothesis", "__pycache__", "*.pyc")
+
+COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.LtE, ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.In: ast.NotIn, ast.NotIn: ast.In,
+    ast.Is: ast.IsNot, ast.IsNot: ast.Is,
+}  # fmt: skip
+BINOP_SWAPS: dict[type[ast.operator], type[ast.operator]] = {
+    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult,
+    ast.FloorDiv: ast.Div, ast.BitOr: ast.BitAnd, ast.BitAnd: ast.BitOr,
+    ast.LShift: ast.RShift, ast.RShift: ast.LShift, ast.Mod: ast.FloorDiv,
+}  # fmt: skip
+SHORT_STRING = 24  # longer string constants are messages, not data
+LOG_NAMES = {"log", "logger", "logging"}
+
+
+@dataclass(frozen=True, slots=True)
+class Mutant:
+    module: str  # path relative to the repository
+    number: int  # position among the module's mutation points
+    line: int
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    mutant: Mutant
+    status: str  # "killed", "timeout", "survived"
+    seconds: float
+
+
+# --- generating mutants -----------------------------------------------------------------------
+
+
+def _untouchable(tree: ast.Module) -> set[int]:
+    """ids of nodes no mutation may touch: docstrings, annotations, logging, error messages."""
+    skip: set[int] = set()
+
+    def mark(node: ast.AST | None) -> None:
+        if node is not None:
+            skip.update(id(child) for child in ast.walk(node))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                mark(body[0])
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            mark(node.returns)
+            for arg in [*node.args.args, *node.args.kwonlyargs, *node.args.posonlyargs]:
+                mark(arg.annotation)
+        elif isinstance(node, ast.AnnAssign):
+            mark(node.annotation)
+        elif isinstance(node, ast.Expr) and _is_log_call(node.value):
+            mark(node)
+        elif isinstance(node, ast.Call) and _is_error_call(node):
+            for argument in [*node.args, *(k.value for k in node.keywords)]:
+                if isinstance(argument, ast.Constant | ast.JoinedStr | ast.BinOp):
+                    mark(argument)  # message texts
+        elif isinstance(node, ast.keyword) and node.arg == "hint":
+            mark(node.value)
+        elif isinstance(node, ast.JoinedStr):
+            skip.update(id(v) for v in node.values if isinstance(v, ast.Constant))
+        elif isinstance(node, ast.If) and _is_type_checking(node.test):
+            mark(node)
+    return skip
+
+
+def _is_log_call(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in LOG_NAMES
+    )
+
+
+def _is_error_call(node: ast.Call) -> bool:
+    name = node.func.id if isinstance(node.func, ast.Name) else ""
+    return name.endswith(("Error", "Exception"))
+
+
+def _is_type_checking(node: ast.expr) -> bool:
+    return isinstance(node, ast.Name) and node.id == "TYPE_CHECKING"
+
+
+class _Mutator(ast.NodeTransformer):
+    """Walks a module, counting mutation points; changes the one numbered ``target``."""
+
+    def __init__(self, skip: set[int], target: int = -1) -> None:
+        self.skip = skip
+        self.target = target
+        self.count = 0
+        self.found: list[tuple[int, str]] = []  # (line, description) per point
+        self.applied: str | None = None
+
+    def _point(self, node: ast.AST, description: str) -> bool:
+        number = self.count
+        self.count += 1
+        self.found.append((getattr(node, "lineno", 0), description))
+        if number == self.target:
+            self.applied = description
+            return True
+        return False
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        if id(node) in self.skip:
+            return node
+        return super().visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        for index, op in enumerate(node.ops):
+            swap = COMPARE_SWAPS.get(type(op))
+            if swap and self._point(node, f"{_op(op)} -> {_op(swap())}"):
+                node.ops[index] = swap()
+        return node
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        swap = BINOP_SWAPS.get(type(node.op))
+        if swap and self._point(node, f"{_op(node.op)} -> {_op(swap())}"):
+            node.op = swap()
+        return node
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST | None:
+        self.generic_visit(node)
+        if self._point(node, f"drop `{_short(node)}`"):
+            return ast.Pass()
+        return node
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> ast.AST:
+        self.generic_visit(node)
+        other = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        if self._point(node, f"{_op(node.op)} -> {_op(other)}"):
+            node.op = other
+        return node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        self.generic_visit(node)
+        if isinstance(node.op, ast.Not) and self._point(node, f"drop `not` in `{_short(node)}`"):
+            return node.operand
+        return node
+
+    def visit_If(self, node: ast.If) -> ast.AST:
+        self.generic_visit(node)
+        if not isinstance(node.test, ast.Compare | ast.BoolOp | ast.UnaryOp) and self._point(
+            node, f"`if {_short(node.test)}` -> `if not ...`"
+        ):
+            node.test = ast.UnaryOp(op=ast.Not(), operand=node.test)
+        return node
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        value = node.value
+        if isinstance(value, bool):
+            if self._point(node, f"{value} -> {not value}"):
+                return ast.Constant(not value)
+        elif isinstance(value, int):
+            new = 0 if value == 1 else value + 1
+            if self._point(node, f"{value} -> {new}"):
+                return ast.Constant(new)
+        elif isinstance(value, str) and len(value) <= SHORT_STRING:
+            new = "XX" if value == "" else value + "X"
+            if self._point(node, f"{value!r} -> {new!r}"):
+                return ast.Constant(new)
+        return node
+
+    def _drop(self, node: ast.stmt, description: str) -> ast.AST:
+        self.generic_visit(node)
+        if self._point(node, description):
+            return ast.Pass()
+        return node
+
+    def visit_Expr(self, node: ast.Expr) -> ast.AST:
+        if isinstance(node.value, ast.Call):
+            return self._drop(node, f"drop `{_short(node)}`")
+        self.generic_visit(node)
+        return node
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        if any(isinstance(t, ast.Subscript | ast.Attribute) for t in node.targets):
+            return self._drop(node, f"drop `{_short(node)}`")
+        self.generic_visit(node)
+        return node
+
+    def visit_Raise(self, node: ast.Raise) -> ast.AST:
+        return self._drop(node, f"drop `{_short(node)}`")
+
+    def visit_Continue(self, node: ast.Continue) -> ast.AST:
+        return self._drop(node, "drop `continue`")
+
+    def visit_Break(self, node: ast.Break) -> ast.AST:
+        return self._drop(node, "drop `break`")
+
+
+def _op(op: ast.AST) -> str:
+    symbols = {
+        ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+        ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not", ast.Add: "+",
+        ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.BitOr: "|",
+        ast.BitAnd: "&", ast.LShift: "<<", ast.RShift: ">>", ast.Mod: "%", ast.And: "and",
+        ast.Or: "or",
+    }  # fmt: skip
+    return symbols[type(op)]
+
+
+def _short(node: ast.AST) -> str:
+    text = ast.unparse(node).splitlines()[0]
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def mutants_of(module: str) -> list[Mutant]:
+    tree = ast.parse((REPO / module).read_text(), module)
+    mutator = _Mutator(_untouchable(tree))
+    mutator.visit(tree)
+    return [
+        Mutant(module=module, number=number, line=line, description=description)
+        for number, (line, description) in enumerate(mutator.found)
+    ]
+
+
+def mutated_source(mutant: Mutant) -> str:
+    tree = ast.parse((REPO / mutant.module).read_text(), mutant.module)
+    mutator = _Mutator(_untouchable(tree), target=mutant.number)
+    tree = ast.fix_missing_locations(mutator.visit(tree))
+    assert mutator.applied == mutant.description, (mutator.applied, mutant)
+    return ast.unparse(tree) + "\n"
+
+
+def core_modules(paths: Sequence[str]) -> list[str]:
+    found: list[str] = []
+    for path in paths:
+        full = REPO / path
+        files = sorted(full.rglob("*.py")) if full.is_dir() else [full]
+        found += [str(f.relative_to(REPO)) for f in files if f.read_text().strip()]
+    return found
+
+
+# --- running the tests ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Workspace:
+    """A private copy of the repository where one mutant at a time is planted."""
+
+    path: Path
+    tests: Sequence[str]
+    timeout: float
+
+    def run_tests(self) -> tuple[int | None, float]:
+        """The tests' exit status (None on timeout) and how long they took."""
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in ("CI", "PYTHONPATH") and not key.startswith("PYTEST")
+        }
+        env.update(PYTHONPATH=str(self.path / "src"), PYTHONDONTWRITEBYTECODE="1")
+        command = [
+            sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+            "--hypothesis-profile=mutation",
+            *self.tests,
+        ]  # fmt: skip
+        started = time.monotonic()
+        process = subprocess.Popen(
+            command,
+            cwd=self.path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            status: int | None = process.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            status = None
+        return status, time.monotonic() - started
+
+    def try_mutant(self, mutant: Mutant) -> Outcome:
+        target = self.path / mutant.module
+        original = target.read_text()
+        target.write_text(mutated_source(mutant))
+        try:
+            status, seconds = self.run_tests()
+        finally:
+            target.write_text(original)
+        verdict = "timeout" if status is None else ("survived" if status == 0 else "killed")
+        return Outcome(mutant=mutant, status=verdict, seconds=round(seconds, 2))
+
+
+@contextlib.contextmanager
+def workspaces(count: int, tests: Sequence[str], timeout: float) -> Iterator[list[Workspace]]:
+    with tempfile.TemporaryDirectory(prefix="pkgindex-mutants-") as folder:
+        copies = []
+        for number in range(count):
+            path = Path(folder) / f"w{number}"
+            shutil.copytree(REPO, path, ignore=COPY_IGNORE, symlinks=True)
+            copies.append(Workspace(path=path, tests=tests, timeout=timeout))
+        yield copies
+
+
+def run(
+    mutants: Sequence[Mutant], jobs: int, tests: Sequence[str], timeout: float
+) -> list[Outcome]:
+    with workspaces(jobs, tests, timeout) as copies:
+        status, seconds = copies[0].run_tests()
+        if status != 0:
+            raise SystemExit(f"the tests fail without any mutant (status {status}): fix them first")
+        print(f"baseline: the tests pass in {seconds:.1f} s", file=sys.stderr)
+        free = list(copies)
+        lock = threading.Lock()
+        done: list[Outcome] = []
+
+        def one(mutant: Mutant) -> Outcome:
+            with lock:
+                workspace = free.pop()
+            try:
+                outcome = workspace.try_mutant(mutant)
+            finally:
+                with lock:
+                    free.append(workspace)
+            with lock:
+                done.append(outcome)
+                mark = "SURVIVED" if outcome.status == "survived" else outcome.status
+                print(
+                    f"[{len(done)}/{len(mutants)}] {mark:8} {mutant.module}:{mutant.line} "
+                    f"{mutant.description} ({outcome.seconds:.1f} s)",
+                    file=sys.stderr,
+                )
+            return outcome
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(one, mutants))
+
+
+def report(outcomes: Sequence[Outcome]) -> str:
+    lines = ["module                                   mutants  killed  survived  score"]
+    modules = sorted({o.mutant.module for o in outcomes})
+    for module in [*modules, "total"]:
+        chosen = [o for o in outcomes if module in ("total", o.mutant.module)]
+        killed = sum(o.status != "survived" for o in chosen)
+        score = 100 * killed / len(chosen) if chosen else 100.0
+        lines.append(
+            f"{module:40} {len(chosen):7} {killed:7} {len(chosen) - killed:9} {score:5.1f}%"
+        )
+    survivors = [o.mutant for o in outcomes if o.status == "survived"]
+    if survivors:
+        lines.append("\nsurvivors:")
+        lines += [f"  {m.module}:{m.line}: {m.description}" for m in survivors]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", default=CORE, help="files or folders to mutate")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel workers (default: 2)")
+    parser.add_argument("--timeout", type=float, default=120, help="seconds per mutant")
+    parser.add_argument("--tests", nargs="+", default=TESTS, help="test files to run")
+    parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument("--line", type=int, action="append", help="only mutants on this line")
+    parser.add_argument("--json", type=Path, help="also write every outcome to this file")
+    args = parser.parse_args(argv)
+    mutants = [m for module in core_modules(args.modules) for m in mutants_of(module)]
+    if args.line:
+        mutants = [m for m in mutants if m.line in args.line]
+    if args.list:
+        for m in mutants:
+            print(f"{m.module}:{m.line}: {m.description}")
+        print(f"{len(mutants)} mutants", file=sys.stderr)
+        return 0
+    tests = [t for t in args.tests if (REPO / t).exists()]
+    started = time.monotonic()
+    outcomes = run(mutants, max(1, args.jobs), tests, args.timeout)
+    print(report(outcomes))
+    print(f"\n{len(mutants)} mutants in {time.monotonic() - started:.0f} s, {args.jobs} workers")
+    if args.json:
+        args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1) + "\n")
+    return 0 if all(o.status != "survived" for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
