@@ -14,8 +14,8 @@ Mutants are generated from the AST of each module, one change each:
 - dropped statements: a call made for its effect, an assignment into a mapping or attribute,
   ``+=`` and friends, ``raise``, ``continue``, ``break`` (each replaced by ``pass``).
 
-Docstrings, annotations and logging calls are left alone, as are the texts of error messages and
-hints (checked by the tests that assert messages, but not worth a mutant per word).
+Docstrings, annotations, decorators and logging calls are left alone, as are the texts of error
+messages and hints (checked by the tests that assert messages, but not worth a mutant per word).
 
 Each worker runs in its own copy of the repository (so the tests' subprocesses import the mutant
 too); a mutant is *killed* when the tests fail or exceed the per-mutant timeout, and *survives*
@@ -52,16 +52,26 @@ CORE = (
     "src/pkgindex/index/scan.py",
     "src/pkgindex/stores",
 )
-# The fast tests that exercise the core in this process (the CLI tests start a Python per run,
-# too slow to run once per mutant); the command line is covered by the full suite.
-# Fastest first: with -x a killed mutant stops at its first failing test.
-TESTS = (
+# The fast tests that exercise the core in this process (the command-line tests start a Python
+# per run, too slow to run once per mutant; the full suite covers the command line). Fastest
+# first: with -x a killed mutant stops at its first failing test.
+REFRESH_TESTS = (
     "tests/integration/test_refresh_behaviour.py",
     "tests/integration/test_refresh_properties.py",
-    "tests/unit/test_distfile.py",
-    "tests/unit/test_version_order.py",
-    "tests/unit/test_render.py",
 )
+MODULE_TESTS = {
+    "src/pkgindex/index/distfile.py": ("tests/unit/test_distfile.py",),
+    "src/pkgindex/index/render.py": (
+        "tests/unit/test_version_order.py",
+        "tests/unit/test_render.py",
+    ),
+    "src/pkgindex/index/model.py": (
+        "tests/unit/test_version_order.py",
+        "tests/unit/test_render.py",
+    ),
+    "src/pkgindex/index/catalog.py": ("tests/unit/test_render.py",),
+    "src/pkgindex/stores": ("tests/unit/test_stores.py", "tests/integration/test_stores.py"),
+}
 COPY_IGNORE = shutil.ignore_patterns(".venv", ".git", ".hypothesis", "__pycache__", "*.pyc")
 
 COMPARE_SWAPS: dict[type[ast.cmpop], type[ast.cmpop]] = {
@@ -109,6 +119,9 @@ def _untouchable(tree: ast.Module) -> set[int]:
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
                 mark(body[0])
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for decorator in node.decorator_list:
+                mark(decorator)  # dataclass options, hook wrappers: declarations, not logic
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             mark(node.returns)
             for arg in [*node.args.args, *node.args.kwonlyargs, *node.args.posonlyargs]:
@@ -170,7 +183,8 @@ class _Mutator(ast.NodeTransformer):
     def visit(self, node: ast.AST) -> ast.AST:
         if id(node) in self.skip:
             return node
-        return super().visit(node)
+        result: ast.AST = super().visit(node)
+        return result
 
     def visit_Compare(self, node: ast.Compare) -> ast.AST:
         self.generic_visit(node)
@@ -220,13 +234,13 @@ class _Mutator(ast.NodeTransformer):
             if self._point(node, f"{value} -> {not value}"):
                 return ast.Constant(not value)
         elif isinstance(value, int):
-            new = 0 if value == 1 else value + 1
-            if self._point(node, f"{value} -> {new}"):
-                return ast.Constant(new)
+            number = 0 if value == 1 else value + 1
+            if self._point(node, f"{value} -> {number}"):
+                return ast.Constant(number)
         elif isinstance(value, str) and len(value) <= SHORT_STRING:
-            new = "XX" if value == "" else value + "X"
-            if self._point(node, f"{value!r} -> {new!r}"):
-                return ast.Constant(new)
+            text = "XX" if value == "" else value + "X"
+            if self._point(node, f"{value!r} -> {text!r}"):
+                return ast.Constant(text)
         return node
 
     def _drop(self, node: ast.stmt, description: str) -> ast.AST:
@@ -286,9 +300,9 @@ def mutants_of(module: str) -> list[Mutant]:
 def mutated_source(mutant: Mutant) -> str:
     tree = ast.parse((REPO / mutant.module).read_text(), mutant.module)
     mutator = _Mutator(_untouchable(tree), target=mutant.number)
-    tree = ast.fix_missing_locations(mutator.visit(tree))
+    mutated = ast.fix_missing_locations(mutator.visit(tree))
     assert mutator.applied == mutant.description, (mutator.applied, mutant)
-    return ast.unparse(tree) + "\n"
+    return ast.unparse(mutated) + "\n"
 
 
 def core_modules(paths: Sequence[str]) -> list[str]:
@@ -303,72 +317,135 @@ def core_modules(paths: Sequence[str]) -> list[str]:
 # --- running the tests ------------------------------------------------------------------------
 
 
+PRELOAD = ("pytest", "_pytest.pytester", "hypothesis", "packaging.version", "packaging.utils",
+           "packaging.tags", "packaging.metadata", "packaging.specifiers", "uv", "zipfile",
+           "tarfile", "email.parser", "html.parser", "concurrent.futures", "json")  # fmt: skip
+
+
+def serve() -> None:
+    """A worker: import the test machinery once, then fork a fresh child per request.
+
+    Requests are JSON lines on stdin (``{"tests": [...], "timeout": s}``); each answer is a
+    JSON line ``{"status": N}`` (``null`` on timeout). pkgindex itself is never imported here,
+    so that every child imports the module as it is on disk at that moment: the mutant.
+    """
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:  # the child: run the tests, silently, in a session of its own
+            os.setsid()
+            if not os.environ.get("MUTATE_VERBOSE"):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.dup2(devnull, 2)
+            import pytest
+
+            code = pytest.main(request["tests"])
+            os._exit(int(code))
+        deadline = time.monotonic() + request["timeout"]
+        status: int | None = None
+        while True:
+            done, wait_status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status = os.waitstatus_to_exitcode(wait_status)
+                break
+            if time.monotonic() > deadline:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                break
+            time.sleep(0.02)
+        print(json.dumps({"status": status}), flush=True)
+
+
 @dataclass(slots=True)
 class Workspace:
-    """A private copy of the repository where one mutant at a time is planted."""
+    """A private copy of the repository where one mutant at a time is planted, and its
+    forking test server."""
 
     path: Path
-    tests: Sequence[str]
     timeout: float
+    server: subprocess.Popen[str]
 
-    def run_tests(self) -> tuple[int | None, float]:
-        """The tests' exit status (None on timeout) and how long they took."""
+    @classmethod
+    def start(cls, path: Path, timeout: float) -> Workspace:
         env = {
             key: value
             for key, value in os.environ.items()
-            if key not in ("CI", "PYTHONPATH") and not key.startswith("PYTEST")
+            if key not in ("CI", "PYTHONPATH") and not key.startswith(("PYTEST", "HYPOTHESIS"))
         }
-        env.update(PYTHONPATH=str(self.path / "src"), PYTHONDONTWRITEBYTECODE="1")
-        command = [
-            sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-            "--hypothesis-profile=mutation",
-            *self.tests,
-        ]  # fmt: skip
-        started = time.monotonic()
-        process = subprocess.Popen(
-            command,
-            cwd=self.path,
+        env.update(PYTHONPATH=str(path / "src"), PYTHONDONTWRITEBYTECODE="1")
+        server = subprocess.Popen(
+            [sys.executable, str(path / "tools" / "mutate.py"), "--serve"],
+            cwd=path,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        try:
-            status: int | None = process.wait(timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-            status = None
-        return status, time.monotonic() - started
+        return cls(path=path, timeout=timeout, server=server)
+
+    def stop(self) -> None:
+        assert self.server.stdin is not None and self.server.stdout is not None
+        self.server.stdin.close()
+        self.server.wait()
+        self.server.stdout.close()
+
+    def run_tests(self, tests: Sequence[str]) -> tuple[int | None, float]:
+        """The tests' exit status (None on timeout) and how long they took."""
+        assert self.server.stdin is not None and self.server.stdout is not None
+        arguments = ["-x", "-q", "-p", "no:cacheprovider", "--hypothesis-profile=mutation"]
+        # plugins the server imported ahead cannot be rewritten: harmless, not an error
+        arguments += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        started = time.monotonic()
+        request = {"tests": [*arguments, *tests], "timeout": self.timeout}
+        self.server.stdin.write(json.dumps(request) + "\n")
+        self.server.stdin.flush()
+        answer = json.loads(self.server.stdout.readline())
+        return answer["status"], time.monotonic() - started
 
     def try_mutant(self, mutant: Mutant) -> Outcome:
         target = self.path / mutant.module
         original = target.read_text()
         target.write_text(mutated_source(mutant))
         try:
-            status, seconds = self.run_tests()
+            status, seconds = self.run_tests(tests_for(mutant.module))
         finally:
             target.write_text(original)
         verdict = "timeout" if status is None else ("survived" if status == 0 else "killed")
         return Outcome(mutant=mutant, status=verdict, seconds=round(seconds, 2))
 
 
+def tests_for(module: str) -> list[str]:
+    """The test files for one module: the in-process refresh tests, and the module's own."""
+    own = [tests for prefix, tests in MODULE_TESTS.items() if module.startswith(prefix)]
+    chosen = [*REFRESH_TESTS, *(t for tests in own for t in tests)]
+    return [t for t in dict.fromkeys(chosen) if (REPO / t).exists()]
+
+
 @contextlib.contextmanager
-def workspaces(count: int, tests: Sequence[str], timeout: float) -> Iterator[list[Workspace]]:
+def workspaces(count: int, timeout: float) -> Iterator[list[Workspace]]:
     with tempfile.TemporaryDirectory(prefix="pkgindex-mutants-") as folder:
-        copies = []
-        for number in range(count):
-            path = Path(folder) / f"w{number}"
-            shutil.copytree(REPO, path, ignore=COPY_IGNORE, symlinks=True)
-            copies.append(Workspace(path=path, tests=tests, timeout=timeout))
-        yield copies
+        copies: list[Workspace] = []
+        try:
+            for number in range(count):
+                path = Path(folder) / f"w{number}"
+                shutil.copytree(REPO, path, ignore=COPY_IGNORE, symlinks=True)
+                copies.append(Workspace.start(path, timeout))
+            yield copies
+        finally:
+            for workspace in copies:
+                workspace.stop()
 
 
-def run(
-    mutants: Sequence[Mutant], jobs: int, tests: Sequence[str], timeout: float
-) -> list[Outcome]:
-    with workspaces(jobs, tests, timeout) as copies:
-        status, seconds = copies[0].run_tests()
+def run(mutants: Sequence[Mutant], jobs: int, timeout: float) -> list[Outcome]:
+    with workspaces(jobs, timeout) as copies:
+        every = sorted({t for m in mutants for t in tests_for(m.module)})
+        status, seconds = copies[0].run_tests(every)
         if status != 0:
             raise SystemExit(f"the tests fail without any mutant (status {status}): fix them first")
         print(f"baseline: the tests pass in {seconds:.1f} s", file=sys.stderr)
@@ -420,11 +497,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", default=CORE, help="files or folders to mutate")
     parser.add_argument("--jobs", type=int, default=2, help="parallel workers (default: 2)")
     parser.add_argument("--timeout", type=float, default=120, help="seconds per mutant")
-    parser.add_argument("--tests", nargs="+", default=TESTS, help="test files to run")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--line", type=int, action="append", help="only mutants on this line")
     parser.add_argument("--json", type=Path, help="also write every outcome to this file")
     args = parser.parse_args(argv)
+    if args.serve:
+        serve()
+        return 0
     mutants = [m for module in core_modules(args.modules) for m in mutants_of(module)]
     if args.line:
         mutants = [m for m in mutants if m.line in args.line]
@@ -433,9 +513,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{m.module}:{m.line}: {m.description}")
         print(f"{len(mutants)} mutants", file=sys.stderr)
         return 0
-    tests = [t for t in args.tests if (REPO / t).exists()]
     started = time.monotonic()
-    outcomes = run(mutants, max(1, args.jobs), tests, args.timeout)
+    outcomes = run(mutants, max(1, args.jobs), args.timeout)
     print(report(outcomes))
     print(f"\n{len(mutants)} mutants in {time.monotonic() - started:.0f} s, {args.jobs} workers")
     if args.json:
