@@ -17,9 +17,12 @@ Mutants are generated from the AST of each module, one change each:
 Docstrings, annotations, decorators and logging calls are left alone, as are the texts of error
 messages and hints (checked by the tests that assert messages, but not worth a mutant per word).
 
-Each worker runs in its own copy of the repository (so the tests' subprocesses import the mutant
-too); a mutant is *killed* when the tests fail or exceed the per-mutant timeout, and *survives*
-when they pass. The score is killed / all, per module and overall.
+The tests run once under coverage first (they must pass), which maps every line to the tests
+that run it; each mutant then runs only the tests that reach its lines (``-x``: the first
+failure kills it). Each worker has its own copy of the repository and a server that has
+imported pytest once and forks a fresh child per mutant. A mutant is *killed* when its tests
+fail or exceed the per-mutant timeout, *survives* when they pass, and counts as surviving when
+no test runs its lines at all. The score is killed / all, per module and overall.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ MODULE_TESTS = {
         "tests/unit/test_version_order.py",
         "tests/unit/test_render.py",
     ),
-    "src/pkgindex/index/catalog.py": ("tests/unit/test_render.py",),
+    "src/pkgindex/index/catalog.py": ("tests/unit/test_catalog.py", "tests/unit/test_render.py"),
     "src/pkgindex/stores": ("tests/unit/test_stores.py", "tests/integration/test_stores.py"),
 }
 COPY_IGNORE = shutil.ignore_patterns(".venv", ".git", ".hypothesis", "__pycache__", "*.pyc")
@@ -93,13 +96,14 @@ class Mutant:
     module: str  # path relative to the repository
     number: int  # position among the module's mutation points
     line: int
+    end_line: int
     description: str
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     mutant: Mutant
-    status: str  # "killed", "timeout", "survived"
+    status: str  # "killed", "timeout", "survived", "uncovered" (no test runs its lines)
     seconds: float
 
 
@@ -140,6 +144,8 @@ def _untouchable(tree: ast.Module) -> set[int]:
             skip.update(id(v) for v in node.values if isinstance(v, ast.Constant))
         elif isinstance(node, ast.If) and _is_type_checking(node.test):
             mark(node)
+        elif isinstance(node, ast.Subscript) and _is_name(node.value, "Literal"):
+            mark(node)  # a type, not a value
     return skip
 
 
@@ -158,7 +164,11 @@ def _is_error_call(node: ast.Call) -> bool:
 
 
 def _is_type_checking(node: ast.expr) -> bool:
-    return isinstance(node, ast.Name) and node.id == "TYPE_CHECKING"
+    return _is_name(node, "TYPE_CHECKING")
+
+
+def _is_name(node: ast.expr, name: str) -> bool:
+    return isinstance(node, ast.Name) and node.id == name
 
 
 class _Mutator(ast.NodeTransformer):
@@ -168,13 +178,14 @@ class _Mutator(ast.NodeTransformer):
         self.skip = skip
         self.target = target
         self.count = 0
-        self.found: list[tuple[int, str]] = []  # (line, description) per point
+        self.found: list[tuple[int, int, str]] = []  # (line, end line, description) per point
         self.applied: str | None = None
 
     def _point(self, node: ast.AST, description: str) -> bool:
         number = self.count
         self.count += 1
-        self.found.append((getattr(node, "lineno", 0), description))
+        line = getattr(node, "lineno", 0)
+        self.found.append((line, getattr(node, "end_lineno", None) or line, description))
         if number == self.target:
             self.applied = description
             return True
@@ -292,8 +303,8 @@ def mutants_of(module: str) -> list[Mutant]:
     mutator = _Mutator(_untouchable(tree))
     mutator.visit(tree)
     return [
-        Mutant(module=module, number=number, line=line, description=description)
-        for number, (line, description) in enumerate(mutator.found)
+        Mutant(module=module, number=number, line=line, end_line=end, description=description)
+        for number, (line, end, description) in enumerate(mutator.found)
     ]
 
 
@@ -336,8 +347,7 @@ def serve() -> None:
     for line in sys.stdin:
         request = json.loads(line)
         pid = os.fork()
-        if pid == 0:  # the child: run the tests, silently, in a session of its own
-            os.setsid()
+        if pid == 0:  # the child: run the tests, silently
             if not os.environ.get("MUTATE_VERBOSE"):
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, 1)
@@ -355,7 +365,7 @@ def serve() -> None:
                 break
             if time.monotonic() > deadline:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
+                    os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 break
             time.sleep(0.02)
@@ -386,14 +396,18 @@ class Workspace:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            start_new_session=True,  # the server, its children and theirs: one group to kill
         )
         return cls(path=path, timeout=timeout, server=server)
 
     def stop(self) -> None:
-        assert self.server.stdin is not None and self.server.stdout is not None
-        self.server.stdin.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.server.pid, signal.SIGKILL)
         self.server.wait()
-        self.server.stdout.close()
+        for stream in (self.server.stdin, self.server.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
 
     def run_tests(self, tests: Sequence[str]) -> tuple[int | None, float]:
         """The tests' exit status (None on timeout) and how long they took."""
@@ -408,12 +422,14 @@ class Workspace:
         answer = json.loads(self.server.stdout.readline())
         return answer["status"], time.monotonic() - started
 
-    def try_mutant(self, mutant: Mutant) -> Outcome:
+    def try_mutant(self, mutant: Mutant, tests: Sequence[str]) -> Outcome:
+        if not tests:
+            return Outcome(mutant=mutant, status="uncovered", seconds=0.0)
         target = self.path / mutant.module
         original = target.read_text()
         target.write_text(mutated_source(mutant))
         try:
-            status, seconds = self.run_tests(tests_for(mutant.module))
+            status, seconds = self.run_tests(tests)
         finally:
             target.write_text(original)
         verdict = "timeout" if status is None else ("survived" if status == 0 else "killed")
@@ -442,13 +458,71 @@ def workspaces(count: int, timeout: float) -> Iterator[list[Workspace]]:
                 workspace.stop()
 
 
+COVERAGE_RC = """[run]
+dynamic_context = test_function
+source = src/pkgindex
+"""
+
+
+def coverage_map(workspace: Path, tests: Sequence[str]) -> dict[str, dict[int, set[str]]]:
+    """Run the tests once under coverage: for each core file and line, the tests that ran it
+    (as pytest node ids). Lines run while importing are mapped to ""."""
+    from coverage import CoverageData
+
+    rc = workspace / ".mutate-coveragerc"
+    rc.write_text(COVERAGE_RC)
+    data_file = workspace / ".mutate-coverage"
+    env = {key: value for key, value in os.environ.items() if key not in ("CI", "PYTHONPATH")}
+    env.update(PYTHONPATH=str(workspace / "src"), PYTHONDONTWRITEBYTECODE="1")
+    command = [
+        sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", f"--data-file={data_file}",
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hypothesis-profile=mutation", *tests,
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=workspace, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"the tests fail without any mutant:\n{result.stdout[-3000:]}")
+    data = CoverageData(basename=str(data_file))
+    data.read()
+    found: dict[str, dict[int, set[str]]] = {}
+    for measured in data.measured_files():
+        module = str(Path(measured).resolve().relative_to(workspace.resolve()))
+        lines = data.contexts_by_lineno(measured)
+        found[module] = {line: {_node_id(c) for c in contexts} for line, contexts in lines.items()}
+    return found
+
+
+def _node_id(context: str) -> str:
+    """``tests.unit.test_x.test_y`` (coverage's test_function context) -> a pytest node id."""
+    if not context:
+        return ""
+    parts = context.split(".")
+    for split in range(len(parts) - 1, 0, -1):
+        path = Path(*parts[:split]).with_suffix(".py")
+        if (REPO / path).is_file():
+            return f"{path}::{'::'.join(parts[split:])}"
+    return ""
+
+
+def tests_covering(mutant: Mutant, covered: dict[str, dict[int, set[str]]]) -> list[str]:
+    """The tests that run the mutant's lines; the module's whole selection for lines that run
+    at import time (constants, definitions)."""
+    lines = covered.get(mutant.module, {})
+    ids: set[str] = set()
+    for line in range(mutant.line, mutant.end_line + 1):
+        ids |= lines.get(line, set())
+    if "" in ids:
+        return tests_for(mutant.module)
+    order = {test: index for index, test in enumerate(tests_for(mutant.module))}
+    return sorted(ids, key=lambda node: (order.get(node.split("::")[0], len(order)), node))
+
+
 def run(mutants: Sequence[Mutant], jobs: int, timeout: float) -> list[Outcome]:
     with workspaces(jobs, timeout) as copies:
-        every = sorted({t for m in mutants for t in tests_for(m.module)})
-        status, seconds = copies[0].run_tests(every)
-        if status != 0:
-            raise SystemExit(f"the tests fail without any mutant (status {status}): fix them first")
-        print(f"baseline: the tests pass in {seconds:.1f} s", file=sys.stderr)
+        every = list(dict.fromkeys(t for m in mutants for t in tests_for(m.module)))
+        started = time.monotonic()
+        covered = coverage_map(copies[0].path, every)
+        seconds = time.monotonic() - started
+        print(f"baseline: the tests pass ({seconds:.1f} s under coverage)", file=sys.stderr)
         free = list(copies)
         lock = threading.Lock()
         done: list[Outcome] = []
@@ -457,22 +531,28 @@ def run(mutants: Sequence[Mutant], jobs: int, timeout: float) -> list[Outcome]:
             with lock:
                 workspace = free.pop()
             try:
-                outcome = workspace.try_mutant(mutant)
+                outcome = workspace.try_mutant(mutant, tests_covering(mutant, covered))
             finally:
                 with lock:
                     free.append(workspace)
             with lock:
                 done.append(outcome)
-                mark = "SURVIVED" if outcome.status == "survived" else outcome.status
+                mark = outcome.status.upper() if outcome.status in SURVIVING else outcome.status
                 print(
-                    f"[{len(done)}/{len(mutants)}] {mark:8} {mutant.module}:{mutant.line} "
+                    f"[{len(done)}/{len(mutants)}] {mark:9} {mutant.module}:{mutant.line} "
                     f"{mutant.description} ({outcome.seconds:.1f} s)",
                     file=sys.stderr,
                 )
             return outcome
 
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
             return list(pool.map(one, mutants))
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+SURVIVING = ("survived", "uncovered")
 
 
 def report(outcomes: Sequence[Outcome]) -> str:
@@ -480,15 +560,19 @@ def report(outcomes: Sequence[Outcome]) -> str:
     modules = sorted({o.mutant.module for o in outcomes})
     for module in [*modules, "total"]:
         chosen = [o for o in outcomes if module in ("total", o.mutant.module)]
-        killed = sum(o.status != "survived" for o in chosen)
+        killed = sum(o.status not in SURVIVING for o in chosen)
         score = 100 * killed / len(chosen) if chosen else 100.0
         lines.append(
             f"{module:40} {len(chosen):7} {killed:7} {len(chosen) - killed:9} {score:5.1f}%"
         )
-    survivors = [o.mutant for o in outcomes if o.status == "survived"]
+    survivors = [o for o in outcomes if o.status in SURVIVING]
     if survivors:
         lines.append("\nsurvivors:")
-        lines += [f"  {m.module}:{m.line}: {m.description}" for m in survivors]
+        lines += [
+            f"  {o.mutant.module}:{o.mutant.line}: {o.mutant.description}"
+            + (" (no test runs this line)" if o.status == "uncovered" else "")
+            for o in survivors
+        ]
     return "\n".join(lines)
 
 
@@ -519,7 +603,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n{len(mutants)} mutants in {time.monotonic() - started:.0f} s, {args.jobs} workers")
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1) + "\n")
-    return 0 if all(o.status != "survived" for o in outcomes) else 1
+    return 0 if all(o.status not in SURVIVING for o in outcomes) else 1
 
 
 if __name__ == "__main__":

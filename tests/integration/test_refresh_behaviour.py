@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import MakeWheel, wheel_bytes
 
+from pkgindex.config import DEFAULT_TITLE
 from pkgindex.errors import (
     ConflictError,
     IntegrityError,
@@ -24,6 +25,7 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import refresh as index
+from pkgindex.index.render import FORMAT_VERSION
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 T1 = datetime(2026, 6, 7, 8, 9, 10, tzinfo=UTC)
@@ -117,7 +119,10 @@ def test_a_first_run_writes_every_page_and_metadata_file(root: Path) -> None:
     assert page(root, "dace")["versions"] == ["1.0", "1!0.5"]
     root_page = json.loads((root / "index.json").read_bytes())
     assert root_page["projects"] == [{"name": "dace"}, {"name": "ghex"}]
-    assert set(root_page["_pkgindex"]["fingerprints"]) == {"dace", "ghex"}
+    private = root_page["_pkgindex"]
+    assert set(private.pop("fingerprints")) == {"dace", "ghex"}
+    # the render format and site settings: a change to either renders every page again
+    assert private == {"format": FORMAT_VERSION, "title": DEFAULT_TITLE, "url": None}
 
 
 # --- incremental ------------------------------------------------------------------------------
