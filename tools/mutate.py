@@ -589,6 +589,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve:
         serve()
         return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up workers and copies
     mutants = [m for module in core_modules(args.modules) for m in mutants_of(module)]
     if args.line:
         mutants = [m for m in mutants if m.line in args.line]
