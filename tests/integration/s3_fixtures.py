@@ -30,8 +30,12 @@ class S3Server:
     @property
     def env(self) -> dict[str, str]:
         """What a pkgindex process needs to reach this server (the AWS chain's variables)."""
-        return {**CREDENTIALS, "AWS_ENDPOINT_URL": self.url, "AWS_CONFIG_FILE": "/dev/null",
-                "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
+        return {
+            **CREDENTIALS,
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        }
 
     def client(self) -> Any:
         import boto3

@@ -15,10 +15,8 @@ from email.message import Message
 from pathlib import Path
 
 import pytest
-
 from tests.integration.conftest import run_pkgindex
-from tests.integration.s3_fixtures import S3Server, s3_server  # noqa: F401 (fixture)
-from tests.simple_html import parse_page
+from tests.integration.s3_fixtures import S3Server
 
 EPOCH = "1767225600"  # 2026-01-01: the same upload times in the folder and the bucket
 PROJECTS = {"alpha": ["1.0"], "beta": ["1.0", "2.0"], "gamma": ["1.0", "2.0"]}
@@ -26,7 +24,8 @@ PROJECTS = {"alpha": ["1.0"], "beta": ["1.0", "2.0"], "gamma": ["1.0", "2.0"]}
 
 def wheels(make_wheel, out: Path) -> list[Path]:
     made = [make_wheel(out, "alpha", "1.0", requires_dist=["beta>=1"])]
-    made += [make_wheel(out, "beta", "1.0"), make_wheel(out, "beta", "2.0", requires_python=">=3.99")]
+    made.append(make_wheel(out, "beta", "1.0"))
+    made.append(make_wheel(out, "beta", "2.0", requires_python=">=3.99"))
     made += [make_wheel(out, "gamma", version) for version in PROJECTS["gamma"]]
     return made
 
@@ -93,7 +92,7 @@ def test_objects_carry_content_type_and_cache_control(s3_server, twin):
     document, headers = get(f"{base}/_json/gamma/")
     assert headers["Content-Type"] == "application/vnd.pypi.simple.v1+json"
     urls = [entry["url"] for entry in json.loads(document)["files"]]
-    assert urls == ["../../gamma/gamma-1.0-py3-none-any.whl", "../../gamma/gamma-2.0-py3-none-any.whl"]
+    assert urls == [f"../../gamma/gamma-{v}-py3-none-any.whl" for v in ("1.0", "2.0")]
     _, headers = get(f"{base}/gamma/gamma-1.0-py3-none-any.whl")
     assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
     _, headers = get(f"{base}/_json/")
