@@ -197,6 +197,7 @@ def _refresh(
     skip_invalid: bool,
     clock: Clock,
 ) -> GenerateReport:
+    _remove_temporaries(root, folders)
     site = pages.load_site(root)
     full_render = verify or not pages.same_site(state, site)
     fingerprints: dict[str, str] = dict(state.fingerprints)
@@ -257,6 +258,18 @@ def _refresh(
         written=tuple(written),
         skipped=tuple(problems),
     )
+
+
+def _remove_temporaries(root: Path, folders: Iterable[Folder]) -> None:
+    """Temporary files a killed run left behind; the caller holds the lock, so no run is
+    writing them now."""
+    removed = [root / name for name in storage.remove_temporaries(root)]
+    for folder in folders:
+        if folder.temporaries:
+            names = storage.remove_temporaries(folder.path, folder.temporaries)
+            removed += [folder.path / name for name in names]
+    if removed:
+        log.info("removed %d temporary files left by an interrupted run", len(removed))
 
 
 def _run_writes(

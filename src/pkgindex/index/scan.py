@@ -35,6 +35,7 @@ class Folder:
     sizes: Mapping[str, int]  # distribution filename -> size in bytes
     pages: Mapping[str, int]  # index.html / index.json -> size in bytes
     metadata: frozenset[str]  # names of the .metadata files present
+    temporaries: tuple[str, ...] = ()  # hidden .tmp files, maybe left by a killed run
     fingerprint: str  # digest of distributions and pages with sizes, and metadata files present
 
 
@@ -85,6 +86,7 @@ def scan_folder(
     distributions = []
     pages: dict[str, int] = {}
     metadata = []
+    temporaries: list[str] = []
     for entry in found:  # one pass: this loop runs for every file of the index on every run
         name = entry.name
         if name.endswith(DIST_SUFFIXES):
@@ -94,6 +96,8 @@ def scan_folder(
             metadata.append(name)
         elif name in _PAGES:
             pages[name] = entry.stat().st_size
+        elif name[0] == "." and name.endswith(".tmp"):
+            temporaries.append(name)
     if not distributions and PAGE_JSON not in pages:
         return None, []
     problems: list[PkgIndexError] = []
@@ -118,6 +122,7 @@ def scan_folder(
         sizes=sizes,
         pages=pages,
         metadata=present,
+        temporaries=tuple(temporaries),
         fingerprint=_fingerprint(
             {**sizes, **pages},
             [name for name in present if name.removesuffix(METADATA_SUFFIX) in sizes],

@@ -5,13 +5,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from pkgindex.errors import PkgIndexError
+
+_TEMPORARY = re.compile(r"\..+\.[0-9]+\.[0-9]+\.tmp", re.DOTALL)
+_TEMPORARY_STEM = 200  # characters of the final name kept in a temporary file's name
 
 
 def write_if_changed(path: Path, data: bytes, *, exists: bool = True) -> bool:
@@ -68,7 +72,7 @@ def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
     The temporary name is unique per process and thread, so it needs no random name (mkstemp
     costs several times more per file, which shows when a cold run writes thousands).
     """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary = path.with_name(temporary_name(path.name))
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
     try:
         descriptor = os.open(temporary, flags, 0o644)
@@ -83,6 +87,34 @@ def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def temporary_name(name: str) -> str:
+    """``.NAME.PID.THREAD.tmp``, NAME cut short so that the whole fits in 255 bytes.
+
+    Each thread writes one file at a time, so a shortened name is still unique.
+    """
+    return f".{name[:_TEMPORARY_STEM]}.{os.getpid()}.{threading.get_ident()}.tmp"
+
+
+def is_temporary_name(name: str) -> bool:
+    return _TEMPORARY.fullmatch(name) is not None
+
+
+def remove_temporaries(folder: Path, names: Iterable[str] | None = None) -> list[str]:
+    """Remove the temporary files a killed run left in ``folder`` (all of them: call this only
+    while holding the lock, when no other run can be writing). ``names`` saves the listing
+    when the caller has one. Returns the names removed."""
+    if names is None:
+        try:
+            with os.scandir(folder) as listing:
+                names = [entry.name for entry in listing if entry.name[0] == "."]
+        except FileNotFoundError:
+            return []
+    removed = [name for name in names if is_temporary_name(name)]
+    for name in removed:
+        remove_file(folder / name)
+    return removed
 
 
 def remove_file(path: Path) -> bool:
