@@ -90,6 +90,30 @@ def parse_filename(filename: str) -> DistFilename:
     )
 
 
+def preference_conflict(filename: str, published: str) -> str | None:
+    """Why installers would choose ``filename`` over ``published``, a file of the same version
+    already in the index, for some environment; None if they would not.
+
+    pip and uv pick, among the files of one version that fit, the best-ranked tag and then the
+    highest build tag; a second spelling of the version (2.0.0 beside 2.0) or a second sdist
+    competes on equal terms, so which file is installed is no longer the published one.
+    """
+    new, old = parse_filename(filename), parse_filename(published)
+    if filename == published or new.version != old.version:
+        return None
+    if new.kind == "sdist" or old.kind == "sdist":
+        return "a second sdist of the version" if new.kind == old.kind else None
+    _, _, new_build, new_tags = parse_wheel_filename(filename)
+    _, _, old_build, old_tags = parse_wheel_filename(published)
+    if not new_tags & old_tags or new_build < old_build:
+        return None
+    if new_build > old_build:
+        return "a higher build tag"
+    if new.raw_stem != old.raw_stem:
+        return "the same tags under another spelling of the name or version"
+    return "the same tags"
+
+
 def check_safe_filename(filename: str) -> None:
     """Refuse names that could escape a folder or break a page or URL.
 

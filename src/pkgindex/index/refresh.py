@@ -33,6 +33,7 @@ from pkgindex.index.catalog import RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
     parse_filename,
+    preference_conflict,
     sha256_file,
 )
 from pkgindex.index.model import IndexFile, Project, SiteInfo, format_upload_time
@@ -463,7 +464,9 @@ def _check_against_index(
         entry = project.file(item.dist.filename) if project else None
         target = root / name / item.dist.filename
         existing = entry.sha256 if entry else (sha256_file(target) if target.exists() else None)
-        if existing is None or (replace and existing != item.sha256):
+        if existing is None and not replace and project and (clash := _preferred(item, project)):
+            conflicts.append(clash)
+        elif existing is None or (replace and existing != item.sha256):
             accepted.append((path, item))
         elif existing == item.sha256:
             unchanged.append(item.dist.filename)
@@ -476,6 +479,20 @@ def _check_against_index(
                 )
             )
     return accepted, unchanged, conflicts
+
+
+def _preferred(item: Inspected, project: Project) -> ConflictError | None:
+    """A new file that installers would take instead of a published one of the same version."""
+    for published in project.files:
+        if reason := preference_conflict(item.dist.filename, published.filename):
+            return ConflictError(
+                f"{item.dist.filename}: installers would choose it over the published "
+                f"{published.filename} ({reason}), so {project.name}=={published.version} "
+                "would install other bytes",
+                hint="published versions are immutable: publish it under a new version, or "
+                "pass --replace to add it anyway",
+            )
+    return None
 
 
 def _known_project_names(root: Path, state: RootState, extra: Iterable[str]) -> list[str]:
