@@ -78,9 +78,10 @@ def tar_sdist_metadata(handle: BinaryIO, filename: str, member: str) -> bytes | 
     try:
         with tarfile.open(fileobj=handle, mode="r|gz", tarinfo=_BoundedTarInfo) as archive:
             for count, entry in enumerate(_entries(archive), start=1):
-                _check_tar_progress(handle, compressed_start, entry, count, filename)
                 if entry.name == member and entry.isfile():
                     _check_size(entry.size, filename, member)
+                _check_tar_progress(handle, compressed_start, entry, count, filename)
+                if entry.name == member and entry.isfile():
                     extracted = archive.extractfile(entry)
                     return _read_bounded(extracted, filename, member) if extracted else None
             return None
@@ -181,8 +182,8 @@ def _check_tar_progress(
     compressed = max(_position(handle) - start, 1)
     if inflated > _RATIO_FLOOR and inflated > MAX_RATIO * compressed:
         raise InvalidDistributionError(
-            f"{filename}: {compressed} compressed bytes inflate to more than {inflated} "
-            f"(more than {MAX_RATIO} times)",
+            f"{filename}: its tar headers announce {inflated} bytes after {compressed} "
+            f"compressed bytes (more than {MAX_RATIO} times)",
             hint=_BOMB_HINT,
         )
 

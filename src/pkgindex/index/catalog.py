@@ -140,13 +140,13 @@ def _typed(entry: Mapping[str, Any], key: str, kind: type, default: Any = None) 
 
 def _sha256(value: object, filename: str, key: str) -> str:
     if not isinstance(value, str) or not _SHA256.fullmatch(value):
-        raise ValueError(f"{filename}: {key} sha256 {str(value)[:80]!r} is not 64 hex digits")
+        raise ValueError(f"{filename}: {key} sha256 {repr(value)[:80]} is not 64 hex digits")
     return value
 
 
 def _size(value: object, filename: str) -> int:
     if type(value) is not int or value < 0:
-        raise ValueError(f"{filename}: size {str(value)[:40]!r} is not a whole number of bytes")
+        raise ValueError(f"{filename}: size {repr(value)[:40]} is not a whole number of bytes")
     return value
 
 
