@@ -10,8 +10,8 @@ import io
 import json
 import struct
 import tarfile
-import zipfile
 import warnings
+import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 
