@@ -102,7 +102,9 @@ def _open_zip(handle: BinaryIO, filename: str) -> Iterator[zipfile.ZipFile]:
     """``zipfile.ZipFile`` with its errors turned into ours and a bound on the member count."""
     try:
         archive = zipfile.ZipFile(handle)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+            NotImplementedError) as exc:  # fmt: skip
+        # NotImplementedError: "zip file version 25.5" in a damaged central directory
         raise InvalidDistributionError(
             f"{filename}: not a readable zip archive ({_describe(exc)})", hint=_CORRUPT_HINT
         ) from exc
