@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import sys
+import select
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
 _PARALLEL_THRESHOLD = 64  # files; fewer small files are read in this process
 _BIG_FILE = 1 << 20  # bytes; batches of files this big on average are hashed in threads
 _BIG_BATCH = 64 << 20  # bytes; a few files adding up to this much are worth parallel hashing
-_PR_SET_PDEATHSIG = 1  # prctl(2) option, from <linux/prctl.h>
 
 
 def inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
@@ -44,7 +42,8 @@ def inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
             pool = futures.ProcessPoolExecutor(
                 max_workers=workers,
                 mp_context=_worker_context(),
-                initializer=_die_with_parent,
+                initializer=_die_with_command,
+                initargs=(os.getpid(),),
             )
         with pool:
             chunk = max(1, len(paths) // (workers * 8))
@@ -60,7 +59,8 @@ def inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
 def _worker_context() -> multiprocessing.context.BaseContext:
     """Workers that inherit nothing: a forked worker would hold every descriptor of the
     command, the index lock among them, and keep it after the command is killed. The fork
-    server is started with exec and only the descriptors it needs (spawn where it is missing)."""
+    server is started with exec and only the descriptors it needs (spawn where it is missing);
+    the lock's descriptor is not inheritable (O_CLOEXEC, as Python opens every file)."""
     import multiprocessing
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
@@ -70,31 +70,41 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _die_with_parent() -> None:
-    """Worker initializer: end when the process that started this worker ends.
+def _die_with_command(command: int) -> None:
+    """Worker initializer: end the worker when the command that started the pool ends.
 
     A killed command (SIGKILL from the OOM killer or a cancelled CI job) cannot stop its
-    workers; without this they would run on under init. Linux delivers a signal when the
-    parent dies; elsewhere a thread polls for the parent's death.
+    workers, and they would not notice: each holds both ends of its task queue, and the fork
+    server that is their parent lives as long as they do. So each worker watches the command:
+    on Linux through a pidfd, which becomes readable when the process ends; elsewhere by polling.
     """
-    parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        import ctypes
+    import threading
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    try:
+        descriptor = os.pidfd_open(command)
+    except ProcessLookupError:
+        os._exit(1)  # the command is gone already
+    except (AttributeError, OSError):  # not Linux 5.3 or later
+        watch: Callable[[], None] = lambda: _poll_command(command)  # noqa: E731
     else:
-        import threading
-
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
+        watch = lambda: _wait_readable(descriptor)  # noqa: E731
+    threading.Thread(target=watch, name="watch-command", daemon=True).start()
 
 
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.5)
+def _wait_readable(descriptor: int) -> None:
+    select.select([descriptor], [], [])
     os._exit(1)
+
+
+def _poll_command(command: int) -> None:
+    while True:
+        try:
+            os.kill(command, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass  # alive, under another user (the pid was reused): keep watching
+        time.sleep(0.2)
 
 
 def _total_size(paths: Sequence[Path]) -> int:
