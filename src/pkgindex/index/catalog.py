@@ -62,6 +62,7 @@ class RootState:
 
     names: tuple[str, ...] = ()
     private: Mapping[str, Any] = field(default_factory=dict)
+    etags: Mapping[str, str] = field(default_factory=dict)  # of the root pages, as read
 
     @property
     def fingerprints(self) -> Mapping[str, str]:
@@ -69,8 +70,9 @@ class RootState:
         return value if isinstance(value, dict) else {}
 
 
-def root_state(data: bytes) -> RootState:
+def root_state(data: bytes, *, etags: Mapping[str, str] | None = None) -> RootState:
     """Read the root index.json; a damaged one is as good as none (it is all derived data)."""
+    etags = dict(etags or {})
     try:
         document = _load_json(data)
         names = tuple(entry["name"] for entry in document["projects"])
@@ -78,8 +80,9 @@ def root_state(data: bytes) -> RootState:
             raise ValueError("a project name that is not normalized")
         private = document.get(PRIVATE_KEY, {})
     except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
-        return RootState()
-    return RootState(names=names, private=private if isinstance(private, dict) else {})
+        return RootState(etags=etags)
+    private = private if isinstance(private, dict) else {}
+    return RootState(names=names, private=private, etags=etags)
 
 
 def _load_json(data: bytes) -> Any:
