@@ -327,13 +327,20 @@ def copy_atomic(source: Path, destination: Path) -> None:
     _replace(destination, copy)
 
 
+def temporary_name(name: str) -> str:
+    """``.NAME.PID.THREAD.tmp``, NAME cut short so that the whole fits in 255 bytes (a
+    246-character wheel name plus ``.metadata`` is 255 already). Each thread writes one file
+    at a time, so a shortened name is still unique."""
+    return f".{name[:200]}.{os.getpid()}.{threading.get_ident()}.tmp"
+
+
 def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
     """Fill a temporary file beside ``path`` and rename it into place.
 
     The temporary name is unique per process and thread, so it needs no random name (mkstemp
     costs several times more per file, which shows when a cold run writes thousands).
     """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary = path.with_name(temporary_name(path.name))
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
     try:
         descriptor = os.open(temporary, flags, 0o644)
