@@ -43,6 +43,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 CORE = (
@@ -99,7 +100,7 @@ SHORT_STRING = 24  # longer string constants are messages, not data
 LOG_NAMES = {"log", "logger", "logging"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, order=True)
 class Mutant:
     module: str  # path relative to the repository
     number: int  # position among the module's mutation points
@@ -584,6 +585,10 @@ def report(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
+def _outcome(item: dict[str, Any]) -> Outcome:
+    return Outcome(mutant=Mutant(**item["mutant"]), status=item["status"], seconds=item["seconds"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", default=CORE, help="files or folders to mutate")
@@ -593,6 +598,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--line", type=int, action="append", help="only mutants on this line")
     parser.add_argument("--json", type=Path, help="also write every outcome to this file")
+    parser.add_argument(
+        "--rerun",
+        type=Path,
+        metavar="JSON",
+        help="run again only the survivors of an earlier --json run (the core must not have "
+        "changed since: the mutants are compared); report the combined score",
+    )
     args = parser.parse_args(argv)
     if args.serve:
         serve()
@@ -606,8 +618,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{m.module}:{m.line}: {m.description}")
         print(f"{len(mutants)} mutants", file=sys.stderr)
         return 0
+    earlier: list[Outcome] = []
+    if args.rerun:
+        earlier = [_outcome(item) for item in json.loads(args.rerun.read_text())]
+        if sorted(o.mutant for o in earlier) != sorted(mutants):
+            raise SystemExit(f"{args.rerun}: other mutants than now: the core changed; run all")
+        mutants = [o.mutant for o in earlier if o.status in SURVIVING]
+        earlier = [o for o in earlier if o.status not in SURVIVING]
     started = time.monotonic()
-    outcomes = run(mutants, max(1, args.jobs), args.timeout)
+    outcomes = earlier + run(mutants, max(1, args.jobs), args.timeout)
     print(report(outcomes))
     print(f"\n{len(mutants)} mutants in {time.monotonic() - started:.0f} s, {args.jobs} workers")
     if args.json:
