@@ -165,6 +165,20 @@ def test_file_installers_would_prefer(
     assert filename in (index_root / "good" / "index.html").read_text()
 
 
+def test_edited_metadata_file_needs_verify(index_root: Path, pkgindex: Run) -> None:
+    """What docs/generate.md promises: a warm run does not read .metadata files; --verify
+    restores an edited one from the wheel."""
+    metadata = index_root / "good" / "good-1.0-py3-none-any.whl.metadata"
+    original = metadata.read_bytes()
+    metadata.write_bytes(original.replace(b"Name: good", b"Name: evil"))
+    edited = contents(index_root)
+    assert pkgindex("generate", index_root).returncode == 0
+    assert contents(index_root) == edited
+    result = pkgindex("generate", index_root, "--verify")
+    assert result.returncode == 0, result.stderr
+    assert metadata.read_bytes() == original
+
+
 # --- bombs ----------------------------------------------------------------------------------
 
 _LIMITED = """
