@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -56,7 +55,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 
-ATTEMPTS = 8  # runs of a refresh whose conditional page writes lost a race to another writer
+ATTEMPTS = 12  # runs of a refresh whose conditional page writes lost a race to another writer
 CATALOG_LIMIT = MAX_CATALOG_SIZE  # bytes: a project's index.json larger than this is refused
 
 
@@ -127,7 +126,7 @@ def retrying(attempt: Callable[[], T], what: str) -> T:
             return attempt()
         except StaleError as exc:
             log.info("%s; re-reading and merging (attempt %d)", exc.message, number + 2)
-            time.sleep(random.uniform(0, 0.02 * 2**number))
+            time.sleep(pages.backoff(number))
     raise StaleError(
         f"{what}: other writers kept changing the same pages; gave up after {ATTEMPTS} attempts",
         hint="everything written so far is valid; run the command again",
