@@ -56,6 +56,11 @@ def wheel_metadata(handle: BinaryIO, filename: str, dist_info: str) -> bytes:
             )
         member = f"{dist_info}/METADATA"
         found = [info for info in members if info.filename == member]
+        if folders and folders[0] != dist_info:
+            raise InvalidDistributionError(
+                f"{filename}: the wheel has no {member} (its .dist-info folder is {folders[0]})",
+                hint="rebuild the wheel; its name and version must match its .dist-info folder",
+            )
         if not found:
             raise InvalidDistributionError(
                 f"{filename}: the wheel has no {member}",
@@ -73,7 +78,12 @@ def zip_sdist_metadata(handle: BinaryIO, filename: str, member: str) -> bytes | 
     """A .zip sdist's PKG-INFO, or None if it has none."""
     with _open_zip(handle, filename) as archive:
         found = [info for info in archive.infolist() if info.filename == member]
-        return _read_zip_member(archive, found[-1], filename) if found else None
+        if len(found) > 1:
+            raise InvalidDistributionError(
+                f"{filename}: the sdist holds {member} {len(found)} times",
+                hint="rebuild it; a zip member name must appear once",
+            )
+        return _read_zip_member(archive, found[0], filename) if found else None
 
 
 def tar_sdist_metadata(handle: BinaryIO, filename: str, member: str) -> bytes | None:
