@@ -28,13 +28,14 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import pages
-from pkgindex.index.batch import inspect_many
+from pkgindex.index.batch import Progress, inspect_many
 from pkgindex.index.catalog import RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
     parse_filename,
     sha256_file,
 )
+from pkgindex.index.layout import check_index_root
 from pkgindex.index.model import IndexFile, Project, SiteInfo, format_upload_time
 from pkgindex.index.scan import (
     METADATA_SUFFIX,
@@ -70,6 +71,8 @@ class AddReport:
     unchanged: tuple[str, ...]
     written: tuple[Path, ...]
     skipped: tuple[PkgIndexError, ...] = ()
+    restored: tuple[str, ...] = ()  # published files whose damaged or missing bytes came back
+    moved: tuple[str, ...] = ()  # files that sat in the index root, moved into their folder
 
 
 @dataclass(slots=True, kw_only=True)
@@ -87,8 +90,14 @@ def generate(
     verify: bool = False,
     skip_invalid: bool = False,
     clock: Clock | None = None,
+    progress: Progress | None = None,
 ) -> GenerateReport:
-    """Scan every project folder under ROOT and bring the index up to date, in place."""
+    """Scan every project folder under ROOT and bring the index up to date, in place.
+
+    ROOT must be an index root (see :mod:`pkgindex.index.layout`); ``progress`` is called as
+    distribution files are read.
+    """
+    check_index_root(root)
     root = root.resolve()
     with storage.locked(root):
         state = pages.read_root_state(root)
@@ -103,6 +112,7 @@ def generate(
             verify=verify,
             skip_invalid=skip_invalid,
             clock=clock or utc_now,
+            progress=progress,
         )
 
 
@@ -117,20 +127,24 @@ def add_files(
 ) -> AddReport:
     """Validate distribution files, place them in their project folders, update the pages.
 
-    The same file again (same name, same bytes) is a no-op. The same name with other bytes is
-    refused with ConflictError, unless ``replace`` (which records the replacement).
+    The same file again (same name, same bytes) is a no-op, unless the published copy was
+    damaged or deleted: then it is restored. The same name with other bytes is refused with
+    ConflictError, unless ``replace`` (which records the replacement). A file that sits in the
+    index root itself is moved into its project folder, not copied.
     """
+    check_index_root(root)
     root = root.resolve()
     with storage.locked(root):
         inspected, problems = _inspect_candidates(files)
-        accepted, unchanged, conflicts = _check_against_index(root, inspected, replace=replace)
-        problems += conflicts
+        checked = _check_against_index(root, inspected, replace=replace)
+        accepted, unchanged, restored = checked.accepted, checked.unchanged, checked.restored
+        problems += checked.conflicts
         if problems and not skip_invalid:
             raise ValidationError(problems) if len(problems) > 1 else problems[0]
         batch = _Batch()
         for path, item in accepted:
             target = root / item.dist.name / item.dist.filename
-            if target.exists():
+            if target.exists() and item.dist.filename not in restored:
                 batch.replaced.add(item.dist.filename)
             storage.copy_atomic(path, target)
             batch.known[item.dist.filename] = item
@@ -150,11 +164,18 @@ def add_files(
             skip_invalid=skip_invalid,
             clock=clock or utc_now,
         )
+        moved = [path for path, _ in accepted if path.resolve().parent == root]
+        for path in moved:
+            storage.remove_file(path)
     return AddReport(
-        added=tuple(item.dist.filename for _, item in accepted),
+        added=tuple(
+            item.dist.filename for _, item in accepted if item.dist.filename not in restored
+        ),
         unchanged=tuple(unchanged),
         written=report.written,
         skipped=tuple(problems) + report.skipped,
+        restored=tuple(restored),
+        moved=tuple(path.name for path in moved),
     )
 
 
@@ -196,6 +217,7 @@ def _refresh(
     verify: bool,
     skip_invalid: bool,
     clock: Clock,
+    progress: Progress | None = None,
 ) -> GenerateReport:
     site = pages.load_site(root)
     full_render = verify or not pages.same_site(state, site)
@@ -211,7 +233,7 @@ def _refresh(
             dict.fromkeys(_files_to_read(folder, catalog, batch, verify, problems), folder)
         )
     found: dict[NormalizedName, dict[str, Inspected]] = {name: {} for name in catalogs}
-    for path, result in zip(wanted, inspect_many(list(wanted)), strict=True):
+    for path, result in zip(wanted, inspect_many(list(wanted), progress), strict=True):
         folder = wanted[path]
         entry = catalogs[folder.name].file(path.name)
         if isinstance(result, PkgIndexError):
@@ -418,7 +440,14 @@ def _inspect_candidates(
     paths: list[Path] = []
     seen: set[str] = set()
     for path in files:
-        if not path.is_file():
+        if path.is_dir():
+            problems.append(
+                InvalidDistributionError(
+                    f"{path}: a folder, not a distribution file",
+                    hint=f"pass the files in it, e.g. {path.as_posix().rstrip('/')}/*.whl",
+                )
+            )
+        elif not path.is_file():
             problems.append(PkgIndexError(f"{path}: no such file"))
         elif path.name in seen:
             problems.append(InvalidDistributionError(f"{path.name}: given twice"))
@@ -434,13 +463,19 @@ def _inspect_candidates(
     return accepted, problems
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Checked:
+    accepted: list[tuple[Path, Inspected]]  # to copy into place (new, replacing or restoring)
+    unchanged: list[str]
+    restored: list[str]  # published with these bytes, but the copy in place is damaged or gone
+    conflicts: list[PkgIndexError]
+
+
 def _check_against_index(
     root: Path, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool
-) -> tuple[list[tuple[Path, Inspected]], list[str], list[PkgIndexError]]:
-    """Split files to add into new ones, identical re-adds and conflicts."""
-    accepted: list[tuple[Path, Inspected]] = []
-    unchanged: list[str] = []
-    conflicts: list[PkgIndexError] = []
+) -> _Checked:
+    """Split files to add into new ones, identical re-adds, restorations and conflicts."""
+    checked = _Checked(accepted=[], unchanged=[], restored=[], conflicts=[])
     catalogs: dict[str, Project | None] = {}
     for path, item in inspected:
         name = item.dist.name
@@ -449,20 +484,24 @@ def _check_against_index(
         project = catalogs[name]
         entry = project.file(item.dist.filename) if project else None
         target = root / name / item.dist.filename
-        existing = entry.sha256 if entry else (sha256_file(target) if target.exists() else None)
+        on_disk = sha256_file(target) if target.exists() else None
+        existing = entry.sha256 if entry else on_disk
         if existing is None or (replace and existing != item.sha256):
-            accepted.append((path, item))
+            checked.accepted.append((path, item))
+        elif existing == item.sha256 and on_disk != existing:
+            checked.accepted.append((path, item))
+            checked.restored.append(item.dist.filename)
         elif existing == item.sha256:
-            unchanged.append(item.dist.filename)
+            checked.unchanged.append(item.dist.filename)
         else:
-            conflicts.append(
+            checked.conflicts.append(
                 ConflictError(
                     f"{item.dist.filename}: the index already has a different file with this name",
                     hint="published files are immutable: build it under a new version "
                     "(see version-template in pkgindex.toml), yank the old one, or pass --replace",
                 )
             )
-    return accepted, unchanged, conflicts
+    return checked
 
 
 def _known_project_names(root: Path, state: RootState, extra: Iterable[str]) -> list[str]:
@@ -479,6 +518,7 @@ def set_yanked(root: Path, name: str, target: str, reason: str | None) -> list[s
 
     Returns the filenames whose state changed. Yanked files stay listed and downloadable.
     """
+    check_index_root(root)
     root = root.resolve()
     with storage.locked(root):
         project = load_project(root, name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shlex
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,9 @@ def scan_root(
                 InvalidDistributionError(
                     f"{entry.name}: distribution files belong in a project folder, "
                     "not in the index root",
-                    hint=f"run 'pkgindex add {entry.name}' to place it in its folder",
+                    hint="move it into its project folder (this moves, not copies, it): "
+                    f"pkgindex add --root {shlex.quote(str(root))} "
+                    f"{shlex.quote(str(Path(root, entry.name)))}",
                 )
             )
     return folders, problems

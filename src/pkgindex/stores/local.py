@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from pkgindex.errors import PkgIndexError
+from pkgindex.errors import ConfigError
 
 
 def write_if_changed(path: Path, data: bytes, *, exists: bool = True) -> bool:
@@ -99,11 +99,11 @@ def locked(root: Path) -> Iterator[None]:
     try:
         descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
-        raise PkgIndexError(
+        raise ConfigError(
             f"{root}: no such folder", hint="create it, or pass the index root with --root"
         ) from None
     except NotADirectoryError:
-        raise PkgIndexError(f"{root}: not a folder", hint="pass the index root folder") from None
+        raise ConfigError(f"{root}: not a folder", hint="pass the index root with --root") from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
