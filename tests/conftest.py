@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -174,3 +175,16 @@ def corpus() -> MakeCorpus:
         return out
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logs_of_failed_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Logs that failed runs keep go to a temporary folder, not the user's ~/.local/state."""
+    folder = tmp_path_factory.mktemp("pkgindex-logs")
+    previous = os.environ.get("PKGINDEX_LOG_DIR")
+    os.environ["PKGINDEX_LOG_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("PKGINDEX_LOG_DIR", None)
+    else:
+        os.environ["PKGINDEX_LOG_DIR"] = previous

@@ -44,8 +44,8 @@ def _register_dispatch(subparsers: Subparsers, common: argparse.ArgumentParser) 
         "repository; its workflow then runs 'pkgindex update'. The token comes from "
         "--token-file, else $PKG_UPDATE_TOKEN, else $GITHUB_TOKEN; it is never printed.",
         epilog=examples(
-            "PKG_UPDATE_TOKEN=... pkgindex dispatch --index-repo GridTools/python-pkg-index \\",
-            "    --source-owner GridTools --source-repo dace --ref v1.0",
+            "pkgindex dispatch --index-repo GridTools/python-pkg-index \\",
+            "    --source-owner GridTools --source-repo dace --ref v1.0   # $PKG_UPDATE_TOKEN",
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -56,7 +56,12 @@ def _register_dispatch(subparsers: Subparsers, common: argparse.ArgumentParser) 
     parser.add_argument(
         "--token-file", type=Path, metavar="FILE", help="a file holding the token (one line)"
     )
-    parser.add_argument("--api-url", default=DEFAULT_API_URL, help="default: %(default)s")
+    parser.add_argument(
+        "--api-url",
+        default=os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL,
+        metavar="URL",
+        help=f"the GitHub API (default: $GITHUB_API_URL, else {DEFAULT_API_URL})",
+    )
     parser.set_defaults(func=run_dispatch)
 
 

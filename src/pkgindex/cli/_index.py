@@ -188,7 +188,7 @@ def run_add(args: argparse.Namespace) -> int:
     moved = set(report.moved)
     lines = [f"{'moved' if name in moved else 'added'} {name}" for name in report.added]
     lines += [
-        f"restored {name} (its published copy was damaged or missing)" for name in report.restored
+        f"restored {name} (the published copy was damaged or gone)" for name in report.restored
     ]
     lines += [
         f"unchanged {name} (already published with the same bytes)" for name in report.unchanged

@@ -31,6 +31,7 @@ def progress(args: argparse.Namespace, description: str) -> Iterator[Advance]:
     if not wanted(args):
         yield _nothing
         return
+    from rich.console import Console
     from rich.progress import (  # deferred: only a terminal pays for it
         BarColumn,
         MofNCompleteColumn,
@@ -45,7 +46,8 @@ def progress(args: argparse.Namespace, description: str) -> Iterator[Advance]:
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=True, redirect_stdout=False) as bar:
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=True, redirect_stdout=False) as bar:
         task = bar.add_task(description, total=None, visible=False)
 
         def advance(done: int, total: int) -> None:
