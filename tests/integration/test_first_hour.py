@@ -280,3 +280,82 @@ def test_a_failed_build_keeps_its_log_in_one_place_and_nothing_in_tmp(tmp_path: 
     log = Path(result.stderr.split("full log: ")[1].split()[0])
     assert log.is_file() and log.is_relative_to(logs)
     assert list(scratch.iterdir()) == []
+
+
+# --- 1, 2: set-up on a fresh machine, and the generated workflow's install step ---------------
+
+
+def _copy_of_the_repository(dest: Path) -> Path:
+    """The repository's files as a fresh clone has them (plus files not committed yet)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT, capture_output=True, check=True,
+    ).stdout.decode()  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file():
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    return dest
+
+
+def _readme_block(heading: str) -> str:
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index(heading) :]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+@pytest.mark.slow
+def test_setup_command_then_init_then_the_workflow_install_step(tmp_path: Path) -> None:
+    """README set-up command 1 as written, in a copy of the repository (no pip outside a venv);
+    then that pkgindex runs `init`, and the workflow's install step, run in a clean venv from
+    the files init wrote (pip from the package registry only), gives a working pkgindex."""
+    from ruamel.yaml import YAML
+
+    checkout = _copy_of_the_repository(tmp_path / "pkgindex")
+    user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    env = {
+        **isolated_client_environment(),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        # the demo's index goes into this XDG_CACHE_HOME; pip and uv keep their usual caches
+        "UV_CACHE_DIR": os.environ.get("UV_CACHE_DIR") or str(user_cache / "uv"),
+        "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR") or str(user_cache / "pip"),
+    }
+    env.pop("PKGINDEX_LOG_DIR", None)
+    command = _readme_block("## Set-up: two commands")
+    assert command.startswith("python3 -m venv .venv && ")  # never pip into a system Python
+    setup = subprocess.run(
+        ["bash", "-e", "-c", command], cwd=checkout, env=env,
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert setup.returncode == 0, setup.stdout + setup.stderr
+    assert "uv pip install --index-url file://" in setup.stdout
+    assert (tmp_path / "cache" / "pkgindex" / "demo" / "index").is_dir()
+
+    index = tmp_path / "my-index"
+    init = subprocess.run(
+        [checkout / ".venv" / "bin" / "pkgindex", "init", "--root", index, "--title", "Mine"],
+        env=env, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert init.returncode == 0, init.stderr
+    assert "written   pkgindex/pkgindex-0.1.0-py3-none-any.whl" in init.stdout
+    workflow = YAML(typ="safe").load(
+        (index / ".github" / "workflows" / "update-python-pkg-index.yml").read_text()
+    )
+    steps = workflow["jobs"]["update"]["steps"]
+    install = next(step for step in steps if step.get("name") == "Install pkgindex")
+    assert install["env"]["PKGINDEX_REQUIREMENT"] == "./pkgindex/pkgindex-0.1.0-py3-none-any.whl"
+
+    runner = tmp_path / "runner-python"  # what actions/setup-python gives: a bare Python
+    subprocess.run([sys.executable, "-m", "venv", runner], check=True, capture_output=True)
+    step_env = {**env, **install["env"], "PATH": f"{runner / 'bin'}{os.pathsep}{env['PATH']}"}
+    step = subprocess.run(
+        ["bash", "-e", "-c", install["run"]], cwd=index, env=step_env,
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert step.returncode == 0, step.stdout + step.stderr
+    version = subprocess.run(
+        [runner / "bin" / "pkgindex", "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout == "pkgindex 0.1.0\n"

@@ -39,10 +39,13 @@ class Origin:
     local: Path | None = None  # the local folder or wheel it came from, otherwise
 
 
-def installed_origin(direct_url: dict[str, Any] | None = None) -> Origin:
-    """Read PEP 610 ``direct_url.json`` of the installed pkgindex (or DIRECT_URL, for tests)."""
-    if direct_url is None:
-        direct_url = _read_direct_url()
+def installed_origin() -> Origin:
+    """Where the running pkgindex came from, by its PEP 610 ``direct_url.json``."""
+    return origin_from_direct_url(_read_direct_url())
+
+
+def origin_from_direct_url(direct_url: dict[str, Any] | None) -> Origin:
+    """An Origin from a ``direct_url.json`` document (None: installed from a package index)."""
     if direct_url is None:
         return Origin(requirement=f"{PROJECT}=={__version__}")
     url = str(direct_url.get("url", ""))
