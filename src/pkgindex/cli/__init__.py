@@ -58,6 +58,7 @@ COMMANDS = {
     "init": "github",
     "workflow": "github",
     "publish": "github",
+    "sync": "stores",
 }
 
 # The top-level help lists the commands by task; a command not named here is listed under
@@ -67,6 +68,7 @@ TASKS = {
     "keep an index of files": ("generate", "add", "yank", "unyank"),
     "pull mode: build from source repositories": ("update", "build"),
     "GitHub and push mode": ("dispatch", "publish", "workflow"),
+    "folders and buckets": ("sync",),
 }
 
 DESCRIPTION = """\

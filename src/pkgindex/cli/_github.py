@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pkgindex import __version__
-from pkgindex.cli._options import add_root_argument, examples, index_root
+from pkgindex.cli._options import add_root_argument, examples, local_root
 from pkgindex.cli._output import emit
+from pkgindex.cli._stores import add_store_options, store_from_args
 from pkgindex.config import DEFAULT_TITLE
 from pkgindex.errors import PkgIndexError
 from pkgindex.github.dispatch import DEFAULT_API_URL, DispatchRequest, dispatch, read_token
@@ -106,7 +107,7 @@ def _register_init(subparsers: Subparsers, common: argparse.ArgumentParser) -> N
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_root_argument(parser, positional=True)
+    add_root_argument(parser, positional=True, buckets=False)
     parser.add_argument("--title", default=None, help="the index's title")
     parser.add_argument("--url", help="where the index is served, e.g. the GitHub Pages URL")
     parser.add_argument(
@@ -142,17 +143,17 @@ def run_init(args: argparse.Namespace) -> int:
         requirement=args.pkgindex_requirement,
         deploy_pages=not args.no_pages,
     )
-    report = init_index(_root(args), options, force=args.force)
+    report = init_index(local_root(args), options, force=args.force)
     lines = [f"{outcome:9} {path}" for path, outcome in report.files.items()]
     root = report.root.resolve()
-    lines += [f"written   {path.relative_to(root)}" for path in report.pages.written]
+    lines += [f"written   {key}" for key in report.pages.written]
     if report.kept:
         lines.append("kept files differ from what init writes; pass --force to overwrite them")
     document: dict[str, Any] = {
         "command": "init",
         "root": str(report.root),
         "files": dict(report.files),
-        "pages_written": [str(path) for path in report.pages.written],
+        "pages_written": [str(root / key) for key in report.pages.written],
     }
     emit(args, document, lines)
     return 0
@@ -268,27 +269,51 @@ def run_workflow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish_to_store(args: argparse.Namespace, provenance: dict[str, Any]) -> int:
+    from pkgindex.github.publish import check_files
+    from pkgindex.index.refresh import add_files
+
+    store = store_from_args(args, args.root)
+    report = add_files(store, check_files(args.files), replace=args.replace, provenance=provenance)
+    lines = [f"added     {name}" for name in report.added]
+    lines += [f"unchanged {name}" for name in report.unchanged]
+    lines += [f"repaired  {name}" for name in report.repaired]
+    document = {
+        "command": "publish",
+        "root": store.location,
+        "added": list(report.added),
+        "unchanged": list(report.unchanged),
+        "repaired": list(report.repaired),
+        "written": [store.describe(key) for key in report.written],
+    }
+    emit(args, document, lines)
+    return 0
+
+
 def _register_publish(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "publish",
         parents=[common],
-        help="add distribution files to a git-hosted index and push (push mode)",
-        description="Add distribution files to a git-hosted index and push (push mode).\n\n"
+        help="add distribution files to a git- or bucket-hosted index (push mode)",
+        description="Add distribution files to a git- or bucket-hosted index (push mode).\n\n"
         "Clones the index shallowly, adds the files (same validation and "
         "immutability rules as 'add'), regenerates, commits and pushes; a rejected push is "
-        "rebased and retried.",
+        "rebased and retried. With --root s3://BUCKET/PREFIX the files go straight into the "
+        "bucket (concurrent publishers are safe: conditional writes, no lock server).",
         epilog=examples(
             "pkgindex publish dist/*.whl \\",
             "    --index-url-git https://github.com/GridTools/python-pkg-index.git",
+            "pkgindex publish dist/*.whl --root s3://BUCKET/simple",
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "files", nargs="+", type=Path, metavar="FILE", help="a wheel or sdist to publish"
     )
-    parser.add_argument(
-        "--index-url-git", required=True, metavar="URL", help="the git URL of the index repository"
-    )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--index-url-git", metavar="URL", help="the git URL of the index repository")
+    where.add_argument("--root", help="an index root to add to directly: s3://BUCKET/PREFIX")
+    add_store_options(parser)
     parser.add_argument("--branch", default="main", help="default: %(default)s")
     parser.add_argument("--replace", action="store_true", help="replace a file with other bytes")
     parser.set_defaults(func=run_publish)
@@ -298,6 +323,8 @@ def run_publish(args: argparse.Namespace) -> int:
     # Imported here: publish needs git tooling (vcs) that the other commands do not.
     from pkgindex.github.publish import provenance_from_environment, publish
 
+    if args.root:
+        return _publish_to_store(args, provenance_from_environment(os.environ))
     report = publish(
         args.files,
         index_url_git=args.index_url_git,
@@ -320,12 +347,6 @@ def run_publish(args: argparse.Namespace) -> int:
     }
     emit(args, document, lines)
     return 0
-
-
-def _root(args: argparse.Namespace) -> Path:
-    root = index_root(args)
-    assert root is not None
-    return root
 
 
 def _pages_url(index_repo: str) -> str:

@@ -8,7 +8,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pkgindex.cli._options import add_root_argument, examples, index_root
+from pkgindex.cli._options import add_root_argument, examples, open_index
 from pkgindex.cli._output import emit, plural
 from pkgindex.cli._progress import progress
 from pkgindex.errors import EXIT_OK, EXIT_PARTIAL, ConfigError
@@ -67,9 +67,8 @@ def _register_add(
         parents=[common],
         help="validate files, place them in their project folders, update the pages",
         description="Validate distribution files, copy them into their project folders and "
-        "update the pages.\n\nThe same file again is a no-op (a damaged or deleted published "
-        "copy is restored); another file under a published name is refused unless --replace. "
-        "A file that sits in the index root itself is moved, not copied.",
+        "update the pages.\n\nThe same file again is a no-op (a damaged published copy is "
+        "repaired); another file under a published name is refused unless --replace.",
         epilog=examples(
             "pkgindex add dist/*.whl                # into the index in the current folder",
             "pkgindex add --root index dist/dace-1.0-py3-none-any.whl",
@@ -138,17 +137,12 @@ def clock_from_environment() -> index.Clock:
     return lambda: moment
 
 
-def _required_root(args: argparse.Namespace) -> Path:
-    root = index_root(args)
-    assert root is not None  # these commands default to "."
-    return root
-
-
 def run_generate(args: argparse.Namespace) -> int:
     started = time.monotonic()
+    store = open_index(args)
     with progress(args, "reading files") as advance:
         report = index.generate(
-            _required_root(args),
+            store,
             verify=args.verify,
             skip_invalid=args.skip_invalid,
             clock=clock_from_environment(),
@@ -168,51 +162,51 @@ def run_generate(args: argparse.Namespace) -> int:
             "projects": list(report.projects),
             "indexed": list(report.indexed),
             "dropped": list(report.dropped),
-            "written": [str(path) for path in report.written],
+            "written": [store.describe(key) for key in report.written],
             "skipped": [problem.message for problem in report.skipped],
         },
         [summary],
-        details=[f"written {path}" for path in report.written],
+        details=[f"written {store.describe(key)}" for key in report.written],
     )
     return EXIT_PARTIAL if report.skipped else EXIT_OK
 
 
 def run_add(args: argparse.Namespace) -> int:
+    store = open_index(args)
     report = index.add_files(
-        _required_root(args),
+        store,
         args.files,
         replace=args.replace,
         skip_invalid=args.skip_invalid,
         clock=clock_from_environment(),
     )
-    moved = set(report.moved)
-    lines = [f"{'moved' if name in moved else 'added'} {name}" for name in report.added]
-    lines += [
-        f"restored {name} (the published copy was damaged or gone)" for name in report.restored
-    ]
+    lines = [f"added {name}" for name in report.added]
     lines += [
         f"unchanged {name} (already published with the same bytes)" for name in report.unchanged
+    ]
+    lines += [
+        f"repaired {name} (the stored file did not match the catalog; restored from these bytes)"
+        for name in report.repaired
     ]
     emit(
         args,
         {
             "command": "add",
             "added": list(report.added),
-            "restored": list(report.restored),
-            "moved": list(report.moved),
             "unchanged": list(report.unchanged),
-            "written": [str(path) for path in report.written],
+            "repaired": list(report.repaired),
+            "written": [store.describe(key) for key in report.written],
             "skipped": [problem.message for problem in report.skipped],
         },
         lines,
-        details=[f"written {path}" for path in report.written],
+        details=[f"written {store.describe(key)}" for key in report.written],
     )
     return EXIT_PARTIAL if report.skipped else EXIT_OK
 
 
 def run_yank(args: argparse.Namespace) -> int:
     reason = args.reason if args.yank else None
-    changed = index.set_yanked(_required_root(args), args.project, args.target, reason)
+    changed = index.set_yanked(open_index(args), args.project, args.target, reason)
     verb = "yanked" if args.yank else "unyanked"
     emit(args, {"command": verb[:-2], verb: list(changed)}, [f"{verb} {name}" for name in changed])
     return EXIT_OK

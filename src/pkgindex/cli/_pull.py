@@ -7,7 +7,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pkgindex.cli._options import add_root_argument, examples, index_root
+from pkgindex.cli._options import (
+    add_root_argument,
+    examples,
+    index_root,
+    is_bucket,
+    local_root,
+    open_index,
+)
 from pkgindex.cli._output import emit
 from pkgindex.config import load_config
 from pkgindex.errors import EXIT_OK
@@ -42,7 +49,11 @@ def register(
     update.add_argument("--source-owner", required=True, metavar="OWNER")
     update.add_argument("--source-repo", required=True, metavar="REPO")
     update.add_argument("--ref", required=True, help="a branch, a tag or a full commit SHA")
-    add_root_argument(update)
+    add_root_argument(
+        update,
+        help="the index root: a folder (committed and pushed when in a git checkout) or "
+        "s3://BUCKET/PREFIX (written directly) (default: .)",
+    )
     update.add_argument(
         "--source-url",
         default=os.environ.get("PKGINDEX_SOURCE_URL"),
@@ -80,7 +91,9 @@ def register(
     build.add_argument("--ref", help="branch, tag or full commit SHA (default: the default branch)")
     build.add_argument("-o", "--out-dir", default=Path("dist"), type=Path, help="default: dist")
     add_root_argument(
-        build, help="an index root whose pkgindex.toml has the build settings (default: .)"
+        build,
+        help="an index root whose pkgindex.toml has the build settings (default: .)",
+        buckets=False,
     )
     _add_frontend(build)
     build.set_defaults(func=run_build)
@@ -101,6 +114,7 @@ def register(
         demo,
         help="the index root (created if missing; default: ~/.cache/pkgindex/demo/index)",
         default=None,
+        buckets=False,
     )
     demo.set_defaults(func=run_demo)
 
@@ -112,10 +126,12 @@ def _add_frontend(parser: argparse.ArgumentParser) -> None:
 
 
 def run_update(args: argparse.Namespace) -> int:
-    root = index_root(args)
-    assert root is not None
+    root = index_root(args) or "."
+    store = open_index(args) if is_bucket(root) else None
+    if store is None:
+        open_index(args)  # checks that the folder is an index root
     report = pipelines.update(
-        root,
+        Path("." if store else root),
         owner=args.source_owner,
         repo=args.source_repo,
         ref=args.ref,
@@ -125,6 +141,7 @@ def run_update(args: argparse.Namespace) -> int:
         frontend=args.frontend,
         retry=RetryPolicy(attempts=max(1, args.push_attempts)),
         stream=args.verbose >= 2,
+        store=store,
     )
     if report.up_to_date:
         lines = [f"up to date: {name} (built from {report.commit[:12]})" for name in report.files]
@@ -141,7 +158,7 @@ def run_build(args: argparse.Namespace) -> int:
         args.source,
         args.out_dir,
         ref=args.ref,
-        config=load_config(index_root(args) or Path(".")),
+        config=load_config(local_root(args)),
         frontend=args.frontend,
         stream=args.verbose >= 2,
     )
@@ -156,7 +173,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    report = pipelines.demo(index_root(args), stream=args.verbose >= 2)
+    root = index_root(args)
+    report = pipelines.demo(Path(root) if root else None, stream=args.verbose >= 2)
     url = report.index_url
     lines = [
         f"index: {report.root}",

@@ -30,6 +30,7 @@ from pkgindex.github.workflows import DEFAULT_REQUIREMENT, INDEX_WORKFLOW_PATH, 
 from pkgindex.index.layout import check_index_root, classify
 from pkgindex.index.refresh import Clock, GenerateReport, generate
 from pkgindex.stores import local as storage
+from pkgindex.stores.local import LocalStore
 
 Outcome = Literal["written", "unchanged", "kept"]
 
@@ -121,9 +122,9 @@ def init_index(
             relative = f"{PROJECT}/{wheel.name}"
             exists = (root / relative).exists()
             if not exists:
-                storage.copy_atomic(wheel, root / relative)
+                storage.write_atomic(root / relative, wheel.read_bytes())
             outcomes[relative] = "unchanged" if exists else "written"
-    pages = generate(root, clock=clock)
+    pages = generate(LocalStore(root), clock=clock)
     return InitReport(root=root, files=outcomes, pages=pages)
 
 
