@@ -55,7 +55,9 @@ def test_the_subcommand_list_is_complete() -> None:
     assert {command[0] for command in SUBCOMMANDS} == set(COMMANDS)
 
 
-@pytest.mark.parametrize("command", sorted(set(COMMANDS) - {"dispatch", "publish", "workflow"}))
+@pytest.mark.parametrize(
+    "command", sorted(set(COMMANDS) - {"dispatch", "publish", "workflow", "sync"})
+)
 def test_every_command_that_works_on_an_index_takes_root(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
