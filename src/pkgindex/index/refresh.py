@@ -549,7 +549,14 @@ def _inspect_candidates(
     paths: list[Path] = []
     seen: set[str] = set()
     for path in files:
-        if not path.is_file():
+        if path.is_dir():
+            problems.append(
+                InvalidDistributionError(
+                    f"{path}: a folder, not a distribution file",
+                    hint=f"pass the files in it, e.g. {path.as_posix().rstrip('/')}/*.whl",
+                )
+            )
+        elif not path.is_file():
             problems.append(PkgIndexError(f"{path}: no such file"))
         elif path.name in seen:
             problems.append(InvalidDistributionError(f"{path.name}: given twice"))
