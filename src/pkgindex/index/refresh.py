@@ -30,7 +30,7 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import pages
-from pkgindex.index.batch import inspect_many
+from pkgindex.index.batch import Progress, inspect_many
 from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
@@ -96,8 +96,12 @@ def generate(
     verify: bool = False,
     skip_invalid: bool = False,
     clock: Clock | None = None,
+    progress: Progress | None = None,
 ) -> GenerateReport:
-    """Scan every project folder in the store and bring the index up to date, in place."""
+    """Scan every project folder in the store and bring the index up to date, in place.
+
+    ``progress(done, total)`` is called as distribution files are read.
+    """
 
     def attempt() -> GenerateReport:
         state = pages.read_root_state(store)
@@ -112,6 +116,7 @@ def generate(
             verify=verify,
             skip_invalid=skip_invalid,
             clock=clock or utc_now,
+            progress=progress,
         )
 
     with store.lock():
@@ -271,6 +276,7 @@ def _refresh(
     verify: bool,
     skip_invalid: bool,
     clock: Clock,
+    progress: Progress | None = None,
 ) -> GenerateReport:
     site = pages.load_site(store)
     full_render = verify or not pages.same_site(state, site)
@@ -285,7 +291,7 @@ def _refresh(
         wanted.update(
             dict.fromkeys(_files_to_read(folder, catalog.project, batch, verify, problems), folder)
         )
-    found = _read_files(store, wanted, catalogs, problems)
+    found = _read_files(store, wanted, catalogs, problems, progress)
     if problems and not skip_invalid:
         raise ValidationError(problems) if len(problems) > 1 else problems[0]
     for problem in problems:
@@ -333,13 +339,14 @@ def _read_files(
     wanted: Mapping[str, Folder],
     catalogs: Mapping[NormalizedName, _Catalog],
     problems: list[PkgIndexError],
+    progress: Progress | None = None,
 ) -> dict[NormalizedName, dict[str, Inspected]]:
     """Inspect the wanted files (on every core); a published file whose bytes changed is a
     problem, whether or not it still parses."""
     found: dict[NormalizedName, dict[str, Inspected]] = {}
     keys = list(wanted)
     with store.local_paths(keys) as paths:
-        results = inspect_many([paths[key] for key in keys])
+        results = inspect_many([paths[key] for key in keys], progress)
         for key, result in zip(keys, results, strict=True):
             folder = wanted[key]
             filename = key.rpartition("/")[2]
@@ -542,7 +549,14 @@ def _inspect_candidates(
     paths: list[Path] = []
     seen: set[str] = set()
     for path in files:
-        if not path.is_file():
+        if path.is_dir():
+            problems.append(
+                InvalidDistributionError(
+                    f"{path}: a folder, not a distribution file",
+                    hint=f"pass the files in it, e.g. {path.as_posix().rstrip('/')}/*.whl",
+                )
+            )
+        elif not path.is_file():
             problems.append(PkgIndexError(f"{path}: no such file"))
         elif path.name in seen:
             problems.append(InvalidDistributionError(f"{path.name}: given twice"))
