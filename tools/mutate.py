@@ -513,16 +513,43 @@ def _node_id(context: str) -> str:
 
 
 def tests_covering(mutant: Mutant, covered: dict[str, dict[int, set[str]]]) -> list[str]:
-    """The tests that run the mutant's lines; the module's whole selection for lines that run
-    at import time (constants, definitions)."""
+    """The tests that run the mutant's lines. A line run at import time (a module constant)
+    maps to the tests that run the lines using the names it assigns, when those are used in
+    its module only; else to the module's whole selection."""
     lines = covered.get(mutant.module, {})
     ids: set[str] = set()
     for line in range(mutant.line, mutant.end_line + 1):
         ids |= lines.get(line, set())
     if "" in ids:
-        return tests_for(mutant.module)
+        users = _lines_using_constant(mutant)
+        if users is None:
+            return tests_for(mutant.module)
+        ids = {test for line in users for test in lines.get(line, set())} - {""}
     order = {test: index for index, test in enumerate(tests_for(mutant.module))}
     return sorted(ids, key=lambda node: (order.get(node.split("::")[0], len(order)), node))
+
+
+def _lines_using_constant(mutant: Mutant) -> list[int] | None:
+    """Lines of the module reading the names a module-level assignment at the mutant's line
+    sets; None when that is not the case or another module imports one of the names."""
+    tree = ast.parse((REPO / mutant.module).read_text())
+    statement = next(
+        (s for s in tree.body if s.lineno <= mutant.line <= (s.end_lineno or s.lineno)), None
+    )
+    if not isinstance(statement, ast.Assign | ast.AnnAssign):
+        return None
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    names = {t.id for t in targets if isinstance(t, ast.Name)}
+    if not names or len(names) != len(targets):
+        return None
+    for other in (REPO / "src").rglob("*.py"):
+        if other != REPO / mutant.module and any(name in other.read_text() for name in names):
+            return None  # imported elsewhere: who knows who depends on it
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load)
+    ]
 
 
 def run(mutants: Sequence[Mutant], jobs: int, timeout: float) -> list[Outcome]:
