@@ -565,7 +565,11 @@ def _lines_using_constant(mutant: Mutant) -> list[int] | None:
 
 
 def run(
-    mutants: Sequence[Mutant], jobs: int, timeout: float, cache: Path | None = None
+    mutants: Sequence[Mutant],
+    jobs: int,
+    timeout: float,
+    cache: Path | None = None,
+    keep: Path | None = None,
 ) -> list[Outcome]:
     with workspaces(jobs, timeout) as copies:
         every = list(dict.fromkeys(t for m in mutants for t in tests_for(m.module)))
@@ -598,6 +602,8 @@ def run(
                     free.append(workspace)
             with lock:
                 done.append(outcome)
+                if keep:  # as it goes: an interrupted run keeps what it found
+                    keep.write_text(json.dumps([asdict(o) for o in done], indent=1) + "\n")
                 mark = outcome.status.upper() if outcome.status in SURVIVING else outcome.status
                 print(
                     f"[{len(done)}/{len(mutants)}] {mark:9} {mutant.module}:{mutant.line} "
@@ -707,7 +713,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     if args.sample and args.sample < len(mutants):
         mutants = sample(mutants, args.sample, args.seed)
-    outcomes = earlier + run(mutants, max(1, args.jobs), args.timeout, args.coverage_cache)
+    outcomes = earlier + run(
+        mutants, max(1, args.jobs), args.timeout, args.coverage_cache, args.json
+    )
     print(report(outcomes))
     print(f"\n{len(mutants)} mutants in {time.monotonic() - started:.0f} s, {args.jobs} workers")
     if args.json:
