@@ -48,6 +48,8 @@ COMMANDS = {
     "init": "github",
     "workflow": "github",
     "publish": "github",
+    "serve": "serve",
+    "token": "serve",
 }
 
 
