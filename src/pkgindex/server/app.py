@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote, unquote
 
 from packaging.utils import InvalidName, canonicalize_name
 
@@ -127,13 +127,13 @@ class App:
             normalized = canonicalize_name(name, validate=True)
         except InvalidName:
             return text_response(404, f"{name!r}: not a valid project name")
+        project = self.pages.project(normalized)
+        if project is None:  # always 404, never a redirect: uv's first-index strategy needs it
+            return text_response(404, f"{normalized}: no such project in this index")
         if normalized != name or not slash:
             query = scope.get("query_string", b"").decode("latin-1")
             location = f"/simple/{normalized}/" + (filename if slash else "")
             return redirect(location + (f"?{query}" if query else ""))
-        project = self.pages.project(normalized)
-        if project is None:
-            return text_response(404, f"{normalized}: no such project in this index")
         if filename:
             assert project.project is not None
             return self.files.respond(project.project, filename, headers)
@@ -143,8 +143,7 @@ class App:
         format_parameter = None
         query = scope.get("query_string")
         if query:
-            values = parse_qs(query.decode("latin-1")).get("format")
-            format_parameter = values[0] if values else None
+            format_parameter = _format_parameter(query.decode("latin-1"))
         accept = headers.get(b"accept")
         choice = negotiate(accept.decode("latin-1") if accept else None, format_parameter)
         vary = (b"vary", b"Accept, Accept-Encoding")
@@ -177,6 +176,15 @@ class App:
 def create_app(settings: Settings) -> App:
     """The ASGI application serving ``settings.root``."""
     return App(settings)
+
+
+def _format_parameter(query: str) -> str | None:
+    """``?format=`` with ``+`` kept as a plus: media types are written unencoded."""
+    for item in query.split("&"):
+        key, _, value = item.partition("=")
+        if key == "format":
+            return unquote(value)
+    return None
 
 
 def _not_allowed(allow: str) -> Response:
