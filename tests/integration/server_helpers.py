@@ -97,19 +97,16 @@ def fetch(
         connection.close()
 
 
-def multipart(
-    fields: Mapping[str, str], filename: str | None, content: bytes
-) -> tuple[str, bytes]:
+def multipart(fields: Mapping[str, str], filename: str | None, content: bytes) -> tuple[str, bytes]:
     """A multipart/form-data body as twine sends it: fields, then the file as ``content``."""
     boundary = uuid.uuid4().hex
     chunks = []
     for key, value in fields.items():
-        chunks.append(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
-        )
+        disposition = f'Content-Disposition: form-data; name="{key}"'
+        chunks.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
     if filename is not None:
         chunks.append(
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; "
+            f'--{boundary}\r\nContent-Disposition: form-data; name="content"; '
             f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
             + content
             + b"\r\n"

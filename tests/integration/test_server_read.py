@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from pypi_simple import ACCEPT_HTML_ONLY, ACCEPT_JSON_ONLY, PyPISimple
-
 from tests.integration.conftest import run_pkgindex
 from tests.integration.server_helpers import Server, fetch, running_server
 
@@ -92,9 +91,16 @@ def test_redirects(server: Server, method: str, path: str, location: str):
 
 @pytest.mark.parametrize(
     "path",
-    ["/simple/gamma/", "/simple/gamma", "/simple/alpha/alpha-9.0-py3-none-any.whl",
-     "/simple/alpha/index.json", "/simple/alpha/..%2Fbeta%2Findex.json", "/simple/-x-/",
-     "/simple/beta/beta-2.0.tar.gz.metadata", "/nowhere"],
+    [
+        "/simple/gamma/",
+        "/simple/gamma",
+        "/simple/alpha/alpha-9.0-py3-none-any.whl",
+        "/simple/alpha/index.json",
+        "/simple/alpha/..%2Fbeta%2Findex.json",
+        "/simple/-x-/",
+        "/simple/beta/beta-2.0.tar.gz.metadata",
+        "/nowhere",
+    ],
 )
 def test_not_found(server: Server, path: str):
     reply = fetch(server.url + path)
@@ -175,7 +181,9 @@ def test_pypi_simple_reads_both_forms(server: Server, accept: str):
     assert package.version == "1!2.0+local.1"
     assert package.has_metadata is True
     assert set(package.digests) == {"sha256"}
-    assert package.url == f"{server.simple}special/{SPECIAL.replace('!', '%21').replace('+', '%2B')}"
+    assert (
+        package.url == f"{server.simple}special/{SPECIAL.replace('!', '%21').replace('+', '%2B')}"
+    )
 
 
 @pytest.mark.slow
@@ -192,8 +200,16 @@ def test_clients_install(server: Server, fresh_venv, client_env, client: str, tr
         for project in ("alpha", "beta"):
             source += ["--find-links", f"{server.simple}{project}/?format=text/html"]
     if client == "pip":
-        command = [sys.executable, "-m", "pip", "--python", str(venv.python), "install",
-                   "--isolated", "--no-cache-dir"]
+        command = [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv.python),
+            "install",
+            "--isolated",
+            "--no-cache-dir",
+        ]
     else:
         from uv import find_uv_bin
 
@@ -228,7 +244,9 @@ def test_clear_errors(root: Path, tmp_path: Path):
     assert f"error: 127.0.0.1:{port}: the port is in use" in busy.stderr
     missing = run_pkgindex("serve", "--root", tmp_path / "nowhere", "--read-only")
     assert (missing.returncode, missing.stderr.splitlines()[0]) == (
-        2, f"error: {tmp_path / 'nowhere'}: no such folder")
+        2,
+        f"error: {tmp_path / 'nowhere'}: no such folder",
+    )
     empty = run_pkgindex("serve", "--root", tmp_path, "--read-only")
     assert f"error: {tmp_path}: not an index (no index.json)" in empty.stderr
     tokens = tmp_path / "tokens.json"

@@ -13,11 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from uv import find_uv_bin
-
 from tests.conftest import wheel_bytes
 from tests.integration.conftest import run_pkgindex
 from tests.integration.server_helpers import Reply, Server, fetch, running_server, upload
+from uv import find_uv_bin
 
 V1_JSON = {"Accept": "application/vnd.pypi.simple.v1+json"}
 
@@ -88,25 +87,55 @@ def test_token_store_holds_only_hashes(site):
 def test_twine_upload_then_pip_installs(site, tmp_path, make_wheel, fresh_venv, client_env):
     server: Server = site["server"]
     wheel = make_wheel(tmp_path, "alpha", "1.0")
-    command = [sys.executable, "-m", "twine", "upload", "--disable-progress-bar",
-               "--repository-url", server.legacy, "-u", "__token__", "-p", site["scoped"],
-               str(wheel)]
+    command = [
+        sys.executable,
+        "-m",
+        "twine",
+        "upload",
+        "--disable-progress-bar",
+        "--repository-url",
+        server.legacy,
+        "-u",
+        "__token__",
+        "-p",
+        site["scoped"],
+        str(wheel),
+    ]
     env = {**client_env, "TWINE_NON_INTERACTIVE": "1"}
     for attempt in range(2):  # the same bytes again is a success, not an error
         result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=120)
         assert result.returncode == 0, f"attempt {attempt}: {result.stdout}{result.stderr}"
     assert project_files(server, "alpha") == [wheel.name]
     other = make_wheel(tmp_path / "other", "alpha", "1.0", payload=b"different")
-    refused = subprocess.run([*command[:-1], "--verbose", str(other)], capture_output=True,
-                             text=True, env=env, timeout=120)
+    refused = subprocess.run(
+        [*command[:-1], "--verbose", str(other)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert refused.returncode == 1
     assert "409 Conflict" in refused.stdout + refused.stderr
     assert "File already exists" in refused.stdout + refused.stderr
     venv = fresh_venv()
     installed = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(venv.python), "install", "--isolated",
-         "--no-cache-dir", "--index-url", server.simple, "alpha"],
-        capture_output=True, text=True, env=client_env, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv.python),
+            "install",
+            "--isolated",
+            "--no-cache-dir",
+            "--index-url",
+            server.simple,
+            "alpha",
+        ],
+        capture_output=True,
+        text=True,
+        env=client_env,
+        timeout=300,
     )
     assert installed.returncode == 0, installed.stderr
     assert venv.installed() == {"alpha": "1.0"}
@@ -116,8 +145,17 @@ def test_twine_upload_then_pip_installs(site, tmp_path, make_wheel, fresh_venv, 
 def test_uv_publish_with_check_url(site, tmp_path, make_wheel, client_env):
     server: Server = site["server"]
     wheel = make_wheel(tmp_path, "alpha", "2.0")
-    command = [find_uv_bin(), "publish", "--publish-url", server.legacy, "--check-url",
-               server.simple, "--token", site["scoped"], str(wheel)]
+    command = [
+        find_uv_bin(),
+        "publish",
+        "--publish-url",
+        server.legacy,
+        "--check-url",
+        server.simple,
+        "--token",
+        site["scoped"],
+        str(wheel),
+    ]
     first = subprocess.run(command, capture_output=True, text=True, env=client_env, timeout=120)
     assert first.returncode == 0, first.stderr
     assert wheel.name in project_files(server, "alpha")
@@ -136,41 +174,85 @@ def _bomb() -> bytes:
 def _hostile_cases() -> dict[str, tuple[Callable[[dict], dict], int, str]]:
     good = wheel_bytes("alpha", "5.0")
 
-    def case(filename: str | None, content: bytes | Callable[[], bytes] = good,
-             token: str = "scoped", fields: dict[str, str] | None = None
-             ) -> Callable[[dict], dict]:
-        return lambda site: {"filename": filename,
-                             "content": content() if callable(content) else content,
-                             "token": site[token] if token else None, "fields": fields}
+    def case(
+        filename: str | None,
+        content: bytes | Callable[[], bytes] = good,
+        token: str = "scoped",
+        fields: dict[str, str] | None = None,
+    ) -> Callable[[dict], dict]:
+        return lambda site: {
+            "filename": filename,
+            "content": content() if callable(content) else content,
+            "token": site[token] if token else None,
+            "fields": fields,
+        }
 
     return {
         "traversal": (case("../alpha-5.0-py3-none-any.whl"), 400, "invalid filename"),
         "separator": (case("alpha/alpha-5.0-py3-none-any.whl"), 400, "invalid filename"),
         "control": (case("alpha-5.0-py3-none-any\x01.whl"), 400, "invalid filename"),
         "no file": (case(None), 400, "no file in its 'content' field"),
-        "sha256": (case("alpha-5.0-py3-none-any.whl", fields={"sha256_digest": "0" * 64}),
-                   400, "sha256_digest does not match the uploaded bytes"),
-        "md5": (case("alpha-5.0-py3-none-any.whl", fields={"md5_digest": "0" * 32}),
-                400, "md5_digest does not match"),
-        "blake2": (case("alpha-5.0-py3-none-any.whl", fields={"blake2_256_digest": "0" * 64}),
-                   400, "blake2_256_digest does not match"),
-        "form name": (case("alpha-5.0-py3-none-any.whl", fields={"name": "beta"}),
-                      400, "the form says project 'beta', the filename 'alpha'"),
-        "metadata name": (case("alpha-5.0-py3-none-any.whl", wheel_bytes(
-            "alpha", "5.0", metadata=b"Metadata-Version: 2.1\nName: beta\nVersion: 5.0\n\n")),
-            400, "metadata name 'beta' does not match the filename's 'alpha'"),
-        "metadata version": (case("alpha-5.0-py3-none-any.whl", wheel_bytes(
-            "alpha", "5.0", metadata=b"Metadata-Version: 2.1\nName: alpha\nVersion: 5.1\n\n")),
-            400, "metadata version '5.1' does not match"),
-        "not a zip": (case("alpha-5.0-py3-none-any.whl", b"this is not a zip archive"),
-                      400, "not a readable zip archive"),
-        "over limit": (case("alpha-5.0-py3-none-any.whl", os.urandom(1 << 20)), 413,
-                       "the upload is larger than this server accepts (1048576 bytes)"),
+        "sha256": (
+            case("alpha-5.0-py3-none-any.whl", fields={"sha256_digest": "0" * 64}),
+            400,
+            "sha256_digest does not match the uploaded bytes",
+        ),
+        "md5": (
+            case("alpha-5.0-py3-none-any.whl", fields={"md5_digest": "0" * 32}),
+            400,
+            "md5_digest does not match",
+        ),
+        "blake2": (
+            case("alpha-5.0-py3-none-any.whl", fields={"blake2_256_digest": "0" * 64}),
+            400,
+            "blake2_256_digest does not match",
+        ),
+        "form name": (
+            case("alpha-5.0-py3-none-any.whl", fields={"name": "beta"}),
+            400,
+            "the form says project 'beta', the filename 'alpha'",
+        ),
+        "metadata name": (
+            case(
+                "alpha-5.0-py3-none-any.whl",
+                wheel_bytes(
+                    "alpha", "5.0", metadata=b"Metadata-Version: 2.1\nName: beta\nVersion: 5.0\n\n"
+                ),
+            ),
+            400,
+            "metadata name 'beta' does not match the filename's 'alpha'",
+        ),
+        "metadata version": (
+            case(
+                "alpha-5.0-py3-none-any.whl",
+                wheel_bytes(
+                    "alpha", "5.0", metadata=b"Metadata-Version: 2.1\nName: alpha\nVersion: 5.1\n\n"
+                ),
+            ),
+            400,
+            "metadata version '5.1' does not match",
+        ),
+        "not a zip": (
+            case("alpha-5.0-py3-none-any.whl", b"this is not a zip archive"),
+            400,
+            "not a readable zip archive",
+        ),
+        "over limit": (
+            case("alpha-5.0-py3-none-any.whl", os.urandom(1 << 20)),
+            413,
+            "the upload is larger than this server accepts (1048576 bytes)",
+        ),
         "no token": (case("alpha-5.0-py3-none-any.whl", token=""), 401, "this needs a token"),
-        "wrong token": (case("alpha-5.0-py3-none-any.whl", token="wrong"), 403,
-                        "invalid or revoked token"),
-        "other project": (case("alpha-5.0-py3-none-any.whl", token="other"), 403,
-                          "this token may not upload to project 'alpha'"),
+        "wrong token": (
+            case("alpha-5.0-py3-none-any.whl", token="wrong"),
+            403,
+            "invalid or revoked token",
+        ),
+        "other project": (
+            case("alpha-5.0-py3-none-any.whl", token="other"),
+            403,
+            "this token may not upload to project 'alpha'",
+        ),
         "expired": (case("alpha-5.0-py3-none-any.whl", token="expired"), 403, "expired on"),
         "bomb": (case("alpha-6.0-py3-none-any.whl", _bomb), 400, "metadata"),
     }
@@ -179,19 +261,32 @@ def _hostile_cases() -> dict[str, tuple[Callable[[dict], dict], int, str]]:
 HOSTILE = _hostile_cases()
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(
-        reason="needs the distfile size limits of the harden issue", strict=True))
-    if name == "bomb" else name
-    for name in HOSTILE
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                reason="needs the distfile size limits of the harden issue", strict=True
+            ),
+        )
+        if name == "bomb"
+        else name
+        for name in HOSTILE
+    ],
+)
 def test_hostile_upload_changes_nothing(site, name: str):
     make, status, message = HOSTILE[name]
     site = {**site, "wrong": "pkgindex_00000000_" + "x" * 43}
     request = make(site)
     before = snapshot(site["root"])
-    reply: Reply = upload(site["server"], request["filename"], request["content"],
-                          token=request["token"], fields=request["fields"])
+    reply: Reply = upload(
+        site["server"],
+        request["filename"],
+        request["content"],
+        token=request["token"],
+        fields=request["fields"],
+    )
     assert reply.status == status, reply.body
     assert message in reply.body.decode(), reply.body
     assert reply.headers["content-type"] == "text/plain; charset=utf-8"
@@ -203,15 +298,18 @@ def test_hostile_upload_changes_nothing(site, name: str):
 def test_bearer_token_and_conflict(site):
     server: Server = site["server"]
     content = wheel_bytes("alpha", "3.0")
-    reply = upload(server, "alpha-3.0-py3-none-any.whl", content, token=None,
-                   fields={})
+    reply = upload(server, "alpha-3.0-py3-none-any.whl", content, token=None, fields={})
     assert reply.status == 401
     import hashlib as _hashlib
 
     from tests.integration.server_helpers import multipart
 
-    form = {":action": "file_upload", "protocol_version": "1",
-            "sha256_digest": _hashlib.sha256(content).hexdigest(), "name": "Alpha"}
+    form = {
+        ":action": "file_upload",
+        "protocol_version": "1",
+        "sha256_digest": _hashlib.sha256(content).hexdigest(),
+        "name": "Alpha",
+    }
     content_type, body = multipart(form, "alpha-3.0-py3-none-any.whl", content)
     headers = {"Content-Type": content_type, "Authorization": f"Bearer {site['scoped']}"}
     accepted = fetch(server.legacy.rstrip("/"), method="POST", headers=headers, body=body)
@@ -235,10 +333,10 @@ def test_concurrent_uploads_with_two_workers(tmp_path: Path):
     jobs = [*distinct.items()] + [same] * 50
     with running_server(root, tokens, "--workers", "2", "--no-access-log") as server:
         with ThreadPoolExecutor(max_workers=25) as pool:
-            replies = list(pool.map(
-                lambda job: upload(server, job[0], job[1], token=token), jobs))
+            replies = list(pool.map(lambda job: upload(server, job[0], job[1], token=token), jobs))
         assert [reply.status for reply in replies] == [200] * 100, [
-            reply.body for reply in replies if reply.status != 200]
+            reply.body for reply in replies if reply.status != 200
+        ]
         assert sum(b": added" in reply.body for reply in replies[50:]) == 1
         assert sorted(project_files(server, "many")) == sorted(distinct)
         assert project_files(server, "same") == [same[0]]
@@ -260,7 +358,8 @@ def test_revoked_token_is_refused_at_once(site):
     token = create_token(tokens, "--project", "alpha")
     token_id = token.split("_")[1]
     assert run_pkgindex("token", "revoke", token_id, "--tokens", tokens).returncode == 0
-    reply = upload(site["server"], "alpha-7.0-py3-none-any.whl", wheel_bytes("alpha", "7.0"),
-                   token=token)
+    reply = upload(
+        site["server"], "alpha-7.0-py3-none-any.whl", wheel_bytes("alpha", "7.0"), token=token
+    )
     assert reply.status == 403
     assert b"invalid or revoked token" in reply.body
