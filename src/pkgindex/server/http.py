@@ -108,7 +108,7 @@ class ByteRange:
         return self.end - self.start + 1
 
 
-class UnsatisfiableRange(ValueError):
+class UnsatisfiableRange(Exception):
     """A Range header none of whose ranges lies inside the file (416)."""
 
 
