@@ -19,7 +19,7 @@ and for one ``.metadata`` file. Every server logs nothing per request (pkgindex 
 uploaded to ``/legacy/`` and the project page is fetched (from either worker) until it lists
 the file.
 
-    python benchmarks/serve.py              # the full corpus, 5 s per run
+    python benchmarks/serve.py              # the full corpus, 3 s per run, 3 rounds
     python benchmarks/serve.py --quick      # 200 projects, 2 s per run
 
 Needs ``wrk`` and ``nginx`` (apt-get install wrk nginx) and the ``bench`` extra. Not a test.
@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -42,7 +43,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -282,7 +283,9 @@ def servers(root: Path, scratch: Path) -> dict[str, tuple[list[str], dict[str, s
     }
 
 
-def measure_reads(root: Path, scratch: Path, seconds: float, only: Sequence[str]) -> dict:
+def measure_reads(
+    root: Path, scratch: Path, seconds: float, rounds: int, only: Sequence[str]
+) -> dict:
     project = sorted(p.name for p in root.iterdir() if p.is_dir())[len(list(root.iterdir())) // 2]
     wheel = sorted((root / project).glob("*.whl"))[-1].name
     targets = {
@@ -290,33 +293,46 @@ def measure_reads(root: Path, scratch: Path, seconds: float, only: Sequence[str]
         "page HTML": (f"/simple/{project}/", "text/html"),
         "metadata": (f"/simple/{project}/{wheel}.metadata", None),
     }
-    results: dict[str, dict[str, Load]] = {}
-    for name, (command, env) in servers(root, scratch).items():
-        if only and name not in only:
-            continue
-        port = free_port()
-        (scratch / "nginx.conf").write_text(
-            NGINX_CONFIG.format(prefix=scratch, port=port, root=root)
-        )
-        base = f"http://127.0.0.1:{port}"
-        with process(
-            [part.replace("{port}", str(port)) for part in command],
-            f"{base}/simple/{project}/",
-            env,
-        ):
+    chosen = {
+        name: spec for name, spec in servers(root, scratch).items() if not only or name in only
+    }
+    samples: dict[str, dict[str, list[Load]]] = {name: {} for name in chosen}
+    with ExitStack() as stack:
+        bases = {}
+        for name, (command, env) in chosen.items():  # all up at once; idle ones cost nothing
+            port = free_port()
+            if name == "nginx":
+                config = NGINX_CONFIG.format(prefix=scratch, port=port, root=root)
+                (scratch / "nginx.conf").write_text(config)
+            bases[name] = base = f"http://127.0.0.1:{port}"
+            command = [part.replace("{port}", str(port)) for part in command]
+            stack.enter_context(process(command, f"{base}/simple/{project}/", env))
+        for _ in range(rounds):  # interleaved, so that a busy moment hits every server alike
             for label, (path, accept) in targets.items():
                 for connections in (16, 64):
-                    duration = seconds * 2 if name == "pypiserver" else seconds
-                    load = wrk(base + path, connections, duration, accept)
-                    results.setdefault(name, {})[f"{label} c{connections}"] = load
-                    rate = load.requests_per_second
-                    print(
-                        f"{name:26} {label:10} c{connections:<3} {rate:10.0f} "
-                        f"req/s  p50 {load.p50_ms:8.2f} ms  p99 {load.p99_ms:8.2f} ms"
-                        f"  errors {load.errors}",
-                        flush=True,
-                    )
+                    for name, base in bases.items():
+                        duration = seconds * 2 if name == "pypiserver" else seconds
+                        load = wrk(base + path, connections, duration, accept)
+                        key = f"{label} c{connections}"
+                        samples[name].setdefault(key, []).append(load)
+    results = {
+        name: {key: _median(loads) for key, loads in by_key.items()}
+        for name, by_key in samples.items()
+    }
+    for name, loads in results.items():
+        for key, load in loads.items():
+            print(
+                f"{name:26} {key:14} {load.requests_per_second:10.0f} req/s  "
+                f"p50 {load.p50_ms:8.2f} ms  p99 {load.p99_ms:8.2f} ms  errors {load.errors}",
+                flush=True,
+            )
     return results
+
+
+def _median(loads: list[Load]) -> Load:
+    """The run with the median requests/s (its latencies with it)."""
+    ordered = sorted(loads, key=lambda load: load.requests_per_second)
+    return ordered[len(ordered) // 2]
 
 
 def measure_upload(root: Path, scratch: Path, count: int) -> list[float]:
@@ -432,21 +448,23 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small corpus, short runs")
     parser.add_argument("--only", action="append", default=[], help="measure only this server")
     parser.add_argument("--seconds", type=float, help="duration of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="runs per figure (median)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
             sys.exit(f"error: {tool} not found\n  hint: apt-get install wrk nginx")
-    seconds = args.seconds or (2 if args.quick else 5)
+    seconds = args.seconds or (2 if args.quick else 3)
     with tempfile.TemporaryDirectory(prefix="pkgindex-serve-bench-") as temporary:
         scratch = Path(temporary)
         root = make_index(scratch, 200 if args.quick else 2000)
         print(
             f"corpus: {sum(1 for _ in root.glob('*/*.whl'))} wheels in "
             f"{sum(1 for p in root.iterdir() if p.is_dir())} projects; wrk -t2, {seconds} s "
-            "per run",
+            f"per run, median of {args.rounds} interleaved rounds",
             flush=True,
         )
-        results = measure_reads(root, scratch, seconds, args.only)
+        results = measure_reads(root, scratch, seconds, args.rounds, args.only)
         delays = measure_upload(root, scratch, 10 if args.quick else 20)
         report(results, delays)
 

@@ -24,6 +24,7 @@ from tests.integration.conftest import pkgindex_environment
 class Server:
     url: str  # http://127.0.0.1:PORT (no slash)
     log: Path  # the server's stderr
+    process: subprocess.Popen[str]
 
     @property
     def simple(self) -> str:
@@ -54,7 +55,7 @@ def running_server(
         line = process.stdout.readline()
         assert " at http://" in line, f"server did not start: {line!r}\n{log.read_text()}"
         url = line.split(" at ", 1)[1].split("/simple/", 1)[0]
-        yield Server(url=url, log=log)
+        yield Server(url=url, log=log, process=process)
     finally:
         process.terminate()
         try:

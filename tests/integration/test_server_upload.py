@@ -4,10 +4,13 @@ concurrent uploads with two workers, and a restart that serves the same index.""
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,7 +18,15 @@ from pathlib import Path
 import pytest
 from tests.conftest import wheel_bytes
 from tests.integration.conftest import run_pkgindex
-from tests.integration.server_helpers import Reply, Server, fetch, running_server, upload
+from tests.integration.server_helpers import (
+    Reply,
+    Server,
+    basic,
+    fetch,
+    multipart,
+    running_server,
+    upload,
+)
 from uv import find_uv_bin
 
 V1_JSON = {"Accept": "application/vnd.pypi.simple.v1+json"}
@@ -363,3 +374,56 @@ def test_revoked_token_is_refused_at_once(site):
     )
     assert reply.status == 403
     assert b"invalid or revoked token" in reply.body
+
+
+def test_private_reads_need_a_token(tmp_path: Path, make_wheel):
+    root = make_index(tmp_path / "index")
+    added = run_pkgindex("add", make_wheel(tmp_path, "alpha", "1.0"), "--root", root)
+    assert added.returncode == 0, added.stderr
+    tokens = tmp_path / "tokens.json"
+    token = create_token(tokens, "--project", "beta")  # any valid token may read
+    with running_server(root, tokens, "--private") as server:
+        anonymous = fetch(f"{server.simple}alpha/")
+        assert (anonymous.status, anonymous.headers["www-authenticate"]) == (
+            401,
+            'Basic realm="pkgindex"',
+        )
+        assert fetch(f"{server.simple}alpha/", headers=basic("wrong")).status == 403
+        assert fetch(f"{server.simple}alpha/", headers=basic(token)).status == 200
+        assert fetch(f"{server.simple}gamma/", headers=basic(token)).status == 404
+        assert fetch(f"{server.simple}alpha/").headers.get("cache-control") is None
+        page = fetch(f"{server.simple}alpha/", headers=basic(token))
+        assert page.headers["cache-control"] == "private, max-age=0"
+
+
+def test_shutdown_finishes_an_upload_in_flight(tmp_path: Path):
+    """SIGTERM while a body is half sent: the upload completes, lands, and the server exits 0."""
+    root = make_index(tmp_path / "index")
+    tokens = tmp_path / "tokens.json"
+    token = create_token(tokens)
+    content = wheel_bytes("late", "1.0")
+    form = {":action": "file_upload", "sha256_digest": hashlib.sha256(content).hexdigest()}
+    content_type, body = multipart(form, "late-1.0-py3-none-any.whl", content)
+    headers = {"Content-Type": content_type, **basic(token)}
+    with running_server(root, tokens) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            connection.putrequest("POST", "/legacy/")
+            for key, value in {**headers, "Content-Length": str(len(body))}.items():
+                connection.putheader(key, value)
+            connection.endheaders(body[:100])
+            time.sleep(0.3)
+            server.process.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            connection.send(body[100:])
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (
+                200,
+                b"200 OK: late-1.0-py3-none-any.whl: added\n",
+            )
+        finally:
+            connection.close()
+        assert server.process.wait(timeout=20) == 0
+    assert (root / "late" / "late-1.0-py3-none-any.whl").read_bytes() == content
+    assert '"POST /legacy/ HTTP/1.1" 200' in server.log.read_text()  # the access log
