@@ -19,11 +19,11 @@ import time
 from collections.abc import Mapping
 from urllib.parse import quote, unquote
 
-from packaging.utils import InvalidName, canonicalize_name
+from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from pkgindex.server.auth import Authenticator
 from pkgindex.server.files import FileServer
-from pkgindex.server.http import OFFERS, negotiate
+from pkgindex.server.http import OFFERS, Choice, negotiate
 from pkgindex.server.pages import FolderSource, Page, PageCache
 from pkgindex.server.responses import (
     Receive,
@@ -58,6 +58,8 @@ class App:
         store = TokenStore(settings.tokens) if settings.tokens is not None else None
         self.auth = Authenticator(store) if store is not None else None
         self.uploads = UploadHandler(settings, self.auth, self.pages)
+        self._normalized: dict[str, NormalizedName] = {}
+        self._choices: dict[tuple[bytes | None, str | None], Choice | None] = {}
         self._page_cache_control = f"public, max-age={settings.page_max_age}".encode()
         if settings.private:
             self._page_cache_control = f"private, max-age={settings.page_max_age}".encode()
@@ -123,10 +125,15 @@ class App:
                     hint="run 'pkgindex generate' on the index root",
                 )
             return self._page(page, scope, headers)
-        try:
-            normalized = canonicalize_name(name, validate=True)
-        except InvalidName:
-            return text_response(404, f"{name!r}: not a valid project name")
+        normalized = self._normalized.get(name)
+        if normalized is None:
+            try:
+                normalized = canonicalize_name(name, validate=True)
+            except InvalidName:
+                return text_response(404, f"{name!r}: not a valid project name")
+            if len(self._normalized) >= 65536:  # bounded: names come from the network
+                self._normalized.clear()
+            self._normalized[name] = normalized
         project = self.pages.project(normalized)
         if project is None:  # always 404, never a redirect: uv's first-index strategy needs it
             return text_response(404, f"{normalized}: no such project in this index")
@@ -144,8 +151,7 @@ class App:
         query = scope.get("query_string")
         if query:
             format_parameter = _format_parameter(query.decode("latin-1"))
-        accept = headers.get(b"accept")
-        choice = negotiate(accept.decode("latin-1") if accept else None, format_parameter)
+        choice = self._negotiate(headers.get(b"accept"), format_parameter)
         vary = (b"vary", b"Accept, Accept-Encoding")
         if choice is None:
             return text_response(406, _NOT_ACCEPTABLE, headers=[vary])
@@ -165,6 +171,17 @@ class App:
             return Response(304, common)
         content_type = (b"content-type", choice.content_type.encode())
         return Response(200, [content_type, *encoding, *common], data)
+
+    def _negotiate(self, accept: bytes | None, format_parameter: str | None) -> Choice | None:
+        """negotiate(), remembered: clients send a handful of distinct Accept headers."""
+        key = (accept, format_parameter)
+        if key in self._choices:
+            return self._choices[key]
+        choice = negotiate(accept.decode("latin-1") if accept else None, format_parameter)
+        if len(self._choices) >= 4096:  # bounded: headers come from the network
+            self._choices.clear()
+        self._choices[key] = choice
+        return choice
 
     def _authorize_read(self, headers: Mapping[bytes, bytes]) -> Response | None:
         if self.auth is None:

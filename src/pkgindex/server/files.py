@@ -34,6 +34,7 @@ _CONTENT_TYPES = {
 }
 _MEMORY_LIMIT = 64 << 10  # bytes; metadata files up to this size are kept in memory
 _MEMORY_ENTRIES = 8192
+_CONDITIONAL = {b"range", b"if-none-match", b"if-modified-since", b"if-range"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +49,24 @@ class _Target:
 class FileServer:
     source: PageSource
     _memory: dict[str, bytes] = field(default_factory=dict)
+    # whole 200 answers for metadata files, with the catalog entry (object) they were made from
+    _answers: dict[tuple[str, str], tuple[Project, Response]] = field(default_factory=dict)
 
     def respond(self, project: Project, filename: str, headers: Mapping[bytes, bytes]) -> Response:
+        """The answer for one file; a plain GET of a metadata file is served from memory."""
+        plain = not headers.keys() & _CONDITIONAL
+        if plain:
+            known = self._answers.get((project.name, filename))
+            if known is not None and known[0] is project:  # same catalog entry: still valid
+                return known[1]
+        response = self._respond(project, filename, headers)
+        if plain and response.status == 200 and isinstance(response.body, bytes):
+            if len(self._answers) >= _MEMORY_ENTRIES:
+                del self._answers[next(iter(self._answers))]
+            self._answers[(project.name, filename)] = (project, response)
+        return response
+
+    def _respond(self, project: Project, filename: str, headers: Mapping[bytes, bytes]) -> Response:
         target = _find(project, filename)
         if target is None:
             return text_response(404, f"{project.name}/{filename}: no such file in the index")

@@ -55,7 +55,7 @@ class FolderSource:
 
     def version(self, key: str) -> Hashable | None:
         try:
-            info = os.stat(os.path.join(self.root, key))
+            info = os.stat(f"{self.root}/{key}")
         except (FileNotFoundError, NotADirectoryError):
             return None
         return (info.st_ino, info.st_size, info.st_mtime_ns)
