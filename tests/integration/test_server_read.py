@@ -6,6 +6,7 @@ One server on 127.0.0.1 (port 0) serves a small generated index for the whole mo
 from __future__ import annotations
 
 import gzip
+import random
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from tests.integration.server_helpers import Server, fetch, running_server
 V1_JSON = "application/vnd.pypi.simple.v1+json"
 V1_HTML = "application/vnd.pypi.simple.v1+html"
 HTML = "text/html; charset=utf-8"
+LARGE_PAYLOAD = random.Random(0).randbytes(600_000)  # incompressible
 SPECIAL = "special-1!2.0+local.1-py3-none-any.whl"  # pip asks for %21/%2B, uv for !/+
 
 
@@ -27,7 +29,8 @@ SPECIAL = "special-1!2.0+local.1-py3-none-any.whl"  # pip asks for %21/%2B, uv f
 def root(tmp_path_factory: pytest.TempPathFactory, make_wheel) -> Path:
     root = tmp_path_factory.mktemp("served") / "index"
     make_wheel(root / "alpha", "alpha", "1.0", requires_dist=["beta>=2"])
-    make_wheel(root / "beta", "beta", "2.0", requires_python=">=3.8")
+    # big enough to be streamed from disk in chunks
+    make_wheel(root / "beta", "beta", "2.0", requires_python=">=3.8", payload=LARGE_PAYLOAD)
     make_wheel(root / "special", "special", "1!2.0+local.1")
     generated = run_pkgindex("generate", root)
     assert generated.returncode == 0, generated.stderr
@@ -160,6 +163,15 @@ def test_files_head_ranges_and_validators(server: Server, root: Path, spelling: 
     assert fetch(url, headers={"If-Modified-Since": modified}).status == 304
     stale = fetch(url, headers={"If-Range": '"other"', "Range": "bytes=0-9"})
     assert (stale.status, stale.body) == (200, data)
+
+
+def test_large_file_streams(server: Server, root: Path):
+    name = "beta-2.0-py3-none-any.whl"
+    data = (root / "beta" / name).read_bytes()
+    assert len(data) > 512 << 10
+    assert fetch(f"{server.simple}beta/{name}").body == data
+    part = fetch(f"{server.simple}beta/{name}", headers={"Range": "bytes=1000-400999"})
+    assert (part.status, part.body) == (206, data[1000:401000])
 
 
 def test_metadata_file(server: Server, root: Path):

@@ -62,7 +62,9 @@ def redirect(location: str) -> Response:
 
 
 async def send_response(send: Send, response: Response, *, head: bool) -> None:
-    headers = [*response.headers, (b"content-length", str(response.length).encode())]
+    headers = list(response.headers)
+    if response.status != 304:  # a 304 has no body, and no length of its own
+        headers.append((b"content-length", str(response.length).encode()))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     body = response.body
     if head or not isinstance(body, FileBody):
