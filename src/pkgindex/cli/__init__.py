@@ -50,6 +50,7 @@ COMMANDS = {
     "publish": "github",
     "serve": "serve",
     "token": "serve",
+    "sync": "stores",
 }
 
 

@@ -24,7 +24,7 @@ from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 from pkgindex.server.auth import Authenticator
 from pkgindex.server.files import FileServer
 from pkgindex.server.http import OFFERS, Choice, negotiate
-from pkgindex.server.pages import FolderSource, Page, PageCache
+from pkgindex.server.pages import FolderSource, Page, PageCache, source_for
 from pkgindex.server.responses import (
     Receive,
     Response,
@@ -34,9 +34,11 @@ from pkgindex.server.responses import (
     send_response,
     text_response,
 )
-from pkgindex.server.settings import Settings
+from pkgindex.server.settings import BUCKET_PAGE_TTL, Settings
 from pkgindex.server.tokens import TokenStore
 from pkgindex.server.upload_handler import UploadHandler
+from pkgindex.stores import open_store
+from pkgindex.stores.base import Store
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("pkgindex.server.access")
@@ -52,12 +54,16 @@ class App:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        source = FolderSource(settings.root)
-        self.pages = PageCache(source, ttl=settings.page_ttl)
+        self.store = open_settings_store(settings)
+        source = source_for(self.store)
+        ttl = settings.page_ttl
+        if ttl is None:
+            ttl = 0.0 if isinstance(source, FolderSource) else BUCKET_PAGE_TTL
+        self.pages = PageCache(source, ttl=ttl)
         self.files = FileServer(source)
-        store = TokenStore(settings.tokens) if settings.tokens is not None else None
-        self.auth = Authenticator(store) if store is not None else None
-        self.uploads = UploadHandler(settings, self.auth, self.pages)
+        tokens = TokenStore(settings.tokens) if settings.tokens is not None else None
+        self.auth = Authenticator(tokens) if tokens is not None else None
+        self.uploads = UploadHandler(settings, self.store, self.auth, self.pages)
         self._normalized: dict[str, NormalizedName] = {}
         self._choices: dict[tuple[bytes | None, str | None], Choice | None] = {}
         self._page_cache_control = f"public, max-age={settings.page_max_age}".encode()
@@ -188,6 +194,15 @@ class App:
             return text_response(403, "this index is private and has no token store")
         outcome = self.auth.check(headers)
         return outcome if isinstance(outcome, Response) else None
+
+
+def open_settings_store(settings: Settings) -> Store:
+    return open_store(
+        settings.root,
+        endpoint_url=settings.endpoint_url,
+        region=settings.region,
+        profile=settings.profile,
+    )
 
 
 def create_app(settings: Settings) -> App:

@@ -23,7 +23,7 @@ from pkgindex.server.http import (
     range_applies,
 )
 from pkgindex.server.pages import PageSource
-from pkgindex.server.responses import FileBody, Headers, Response, file_size, text_response
+from pkgindex.server.responses import FileBody, Headers, Response, text_response
 
 IMMUTABLE = b"public, max-age=31536000, immutable"
 _CONTENT_TYPES = {
@@ -114,9 +114,8 @@ class FileServer:
             kind.append((b"content-range", span))
         if content is not None:
             return Response(status, kind, content[start : start + length])
-        path = self.source.path(target.key)
-        assert path is not None
-        return Response(status, kind, FileBody(path, start, length))
+        source, key = self.source, target.key
+        return Response(status, kind, FileBody(lambda: source.open(key), start, length))
 
     def _remember(self, target: _Target) -> bytes | None:
         content = self.source.read(target.key)
@@ -127,8 +126,7 @@ class FileServer:
         return content
 
     def _size(self, key: str) -> int | None:
-        path = self.source.path(key)
-        return file_size(path) if path is not None else None
+        return self.source.size(key)
 
 
 def _find(project: Project, filename: str) -> _Target | None:

@@ -19,9 +19,10 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from packaging.utils import NormalizedName
 
@@ -30,12 +31,14 @@ from pkgindex.index.catalog import project_from_json
 from pkgindex.index.model import Project
 from pkgindex.index.scan import PAGE_HTML, PAGE_JSON
 from pkgindex.server.http import PageFormat
+from pkgindex.stores.base import Store
+from pkgindex.stores.local import LocalStore
 
 _GZIP_THRESHOLD = 1024  # bytes; smaller pages are sent as they are
 
 
 class PageSource(Protocol):
-    """Where pages and files are read from (a folder today; any store through an adapter)."""
+    """Where pages and files are read from: a folder directly, any store through StoreSource."""
 
     def version(self, key: str) -> Hashable | None:
         """A value that changes whenever the object at ``key`` changes; None if it is absent."""
@@ -43,8 +46,11 @@ class PageSource(Protocol):
     def read(self, key: str) -> bytes | None:
         """The object's bytes, or None if it is absent."""
 
-    def path(self, key: str) -> Path | None:
-        """A local path to stream the object from, if the store has one."""
+    def size(self, key: str) -> int | None:
+        """The object's size, or None if it is absent."""
+
+    def open(self, key: str) -> AbstractContextManager[BinaryIO]:
+        """Stream the object (FileNotFoundError if it is absent)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +73,44 @@ class FolderSource:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
-    def path(self, key: str) -> Path | None:
-        return self.root / key
+    def size(self, key: str) -> int | None:
+        try:
+            return os.stat(f"{self.root}/{key}").st_size
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def open(self, key: str) -> AbstractContextManager[BinaryIO]:
+        return open(f"{self.root}/{key}", "rb")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSource:
+    """Any store (a bucket): a check is a ``stat`` (a HEAD request), so pages are checked
+    once per page TTL, not on every request."""
+
+    store: Store
+
+    def version(self, key: str) -> Hashable | None:
+        info = self.store.stat(key)
+        return info.etag if info is not None else None
+
+    def read(self, key: str) -> bytes | None:
+        found = self.store.read(key)
+        return found.data if found is not None else None
+
+    def size(self, key: str) -> int | None:
+        info = self.store.stat(key)
+        return info.size if info is not None else None
+
+    def open(self, key: str) -> AbstractContextManager[BinaryIO]:
+        return self.store.open(key)
+
+
+def source_for(store: Store) -> PageSource:
+    """A folder is read directly (cheaper per request than through the store's checks)."""
+    if isinstance(store, LocalStore):
+        return FolderSource(store.root)
+    return StoreSource(store)
 
 
 @dataclass(frozen=True, slots=True)

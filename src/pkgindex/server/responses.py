@@ -7,12 +7,12 @@ file body from disk in chunks when it has one.
 from __future__ import annotations
 
 import asyncio
-import os
+import io
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from http import HTTPStatus
-from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -26,9 +26,9 @@ _CHUNK = 256 << 10  # bytes per read when streaming a file
 
 @dataclass(frozen=True, slots=True)
 class FileBody:
-    """Part of a file on disk to send: ``length`` bytes from ``start``."""
+    """Part of a stored object to send: ``length`` bytes from ``start``."""
 
-    path: Path
+    open: Callable[[], AbstractContextManager[BinaryIO]]
     start: int
     length: int
 
@@ -75,12 +75,11 @@ async def send_response(send: Send, response: Response, *, head: bool) -> None:
 
 async def _send_file(send: Send, body: FileBody) -> None:
     remaining = body.length
-    with open(body.path, "rb") as handle:
-        handle.seek(body.start)
-        if remaining <= _CHUNK:
-            await send({"type": "http.response.body", "body": handle.read(remaining)})
-            return
-        loop = asyncio.get_running_loop()
+    loop = asyncio.get_running_loop()
+    manager = body.open()  # opening a bucket object is a request: off the event loop
+    handle = await loop.run_in_executor(None, manager.__enter__)
+    try:
+        await loop.run_in_executor(None, _skip, handle, body.start)
         while remaining > 0:
             chunk = await loop.run_in_executor(None, handle.read, min(_CHUNK, remaining))
             if not chunk:  # the file shrank under us: end the body short, the client notices
@@ -89,10 +88,16 @@ async def _send_file(send: Send, body: FileBody) -> None:
             await send({"type": "http.response.body", "body": chunk, "more_body": remaining > 0})
         if remaining > 0:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+    finally:
+        manager.__exit__(None, None, None)
 
 
-def file_size(path: Path) -> int | None:
+def _skip(handle: BinaryIO, count: int) -> None:
+    """Move to byte ``count``: seek in a file, read and drop in a stream (a bucket object)."""
+    if not count:
+        return
     try:
-        return os.stat(path).st_size
-    except (FileNotFoundError, NotADirectoryError):
-        return None
+        handle.seek(count)
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        while count > 0 and (chunk := handle.read(min(count, _CHUNK))):
+            count -= len(chunk)

@@ -21,7 +21,7 @@ from typing import Any
 
 from pkgindex.errors import ConfigError
 from pkgindex.index.scan import PAGE_JSON
-from pkgindex.server.app import App, create_app
+from pkgindex.server.app import App, create_app, open_settings_store
 from pkgindex.server.settings import Settings
 from pkgindex.server.tokens import TokenStore
 
@@ -31,7 +31,16 @@ GRACEFUL_SHUTDOWN = 30  # seconds to finish in-flight requests after SIGTERM
 
 def check_settings(settings: Settings) -> None:
     """Refuse to start on an unreadable root or a missing token store, with a clear error."""
-    root = settings.root
+    if settings.root.startswith("s3://"):
+        _check_store_root(settings)
+    else:
+        _check_folder_root(Path(settings.root))
+    if settings.tokens is not None:
+        inside = None if settings.root.startswith("s3://") else Path(settings.root)
+        TokenStore(settings.tokens).check_usable(inside)
+
+
+def _check_folder_root(root: Path) -> None:
     if not root.is_dir():
         raise ConfigError(f"{root}: no such folder", hint="pass the index root with --root")
     if not os.access(root, os.R_OK | os.X_OK) or not os.access(root / PAGE_JSON, os.R_OK):
@@ -40,8 +49,15 @@ def check_settings(settings: Settings) -> None:
             f"{root}: {what}",
             hint=f"run 'pkgindex generate {root}' first, and serve as a user who can read it",
         )
-    if settings.tokens is not None:
-        TokenStore(settings.tokens).check_usable(root)
+
+
+def _check_store_root(settings: Settings) -> None:
+    store = open_settings_store(settings)
+    if not store.exists() or store.stat(PAGE_JSON) is None:
+        raise ConfigError(
+            f"{settings.root}: not an index (no {PAGE_JSON})",
+            hint=f"run 'pkgindex generate {settings.root}' first, and check the credentials",
+        )
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -108,7 +124,7 @@ def app_from_environment() -> App:
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
-    for key in ("root", "tokens", "upload_directory"):
+    for key in ("tokens", "upload_directory"):
         if document[key] is not None:
             document[key] = Path(document[key])
     return create_app(Settings(**document))
@@ -116,7 +132,7 @@ def app_from_environment() -> App:
 
 def _dump(settings: Settings, log_level: int) -> str:
     document = asdict(settings)
-    for key in ("root", "tokens", "upload_directory"):
+    for key in ("tokens", "upload_directory"):
         if document[key] is not None:
             document[key] = str(document[key])
     return json.dumps({**document, "log_level": log_level})

@@ -28,13 +28,17 @@ from pkgindex.server.uploads import (
     temporary_directory,
     too_large,
 )
+from pkgindex.stores.base import Store
 
 log = logging.getLogger(__name__)
 
 
 class UploadHandler:
-    def __init__(self, settings: Settings, auth: Authenticator | None, pages: PageCache) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, auth: Authenticator | None, pages: PageCache
+    ) -> None:
         self.settings = settings
+        self.store = store
         self.auth = auth
         self.pages = pages
 
@@ -83,7 +87,7 @@ class UploadHandler:
                 )
             path = place_for_add(form, dist)
             try:
-                report = await asyncio.to_thread(add_files, self.settings.root, [path])
+                report = await asyncio.to_thread(add_files, self.store, [path])
             except ConflictError as exc:
                 raise UploadRefused(
                     409, f"File already exists: {exc.message}", hint=exc.hint
