@@ -37,9 +37,16 @@ class Server:
 
 @contextlib.contextmanager
 def running_server(
-    root: Path, tokens: Path | None, *options: str, log: Path | None = None
+    root: Path | str,
+    tokens: Path | None,
+    *options: str,
+    log: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
-    log = log or root.parent / f"server-{uuid.uuid4().hex[:8]}.log"
+    """``log`` is needed for a bucket root (a folder root's log goes beside it)."""
+    if log is None:
+        assert isinstance(root, Path), "pass log= for a bucket root"
+        log = root.parent / f"server-{uuid.uuid4().hex[:8]}.log"
     command = [sys.executable, "-m", "pkgindex", "serve", "--root", str(root), "--port", "0"]
     command += ["--tokens", str(tokens)] if tokens is not None else ["--read-only"]
     with log.open("w") as stderr:
@@ -48,7 +55,7 @@ def running_server(
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,
-            env=pkgindex_environment(),
+            env={**pkgindex_environment(), **(env or {})},
         )
     try:
         assert process.stdout is not None
