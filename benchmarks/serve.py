@@ -4,9 +4,9 @@
 All in one run, on one corpus (``../shared/bench/make_corpus.py --projects 2000 --versions 5``:
 10,000 wheels in 2,000 projects, indexed with ``pkgindex generate``), all on 127.0.0.1:
 
-- **pkgindex (uvicorn)**: ``pkgindex serve --workers 2`` (uvicorn, httptools, uvloop);
-- **pkgindex (granian)**: the same application (``app_from_environment``) under granian, 2 workers,
-  to choose the ASGI server with numbers;
+- **pkgindex serve**: ``pkgindex serve --workers 2`` (granian, uvloop);
+- **pkgindex app on uvicorn**: the same application (``app_from_environment``) under uvicorn
+  with httptools and uvloop, 2 workers: the measurement that chose the ASGI server;
 - **nginx**: the static tree, 2 worker processes, negotiation by a ``map`` on Accept (the config
   of docs/server.md), access log off;
 - **pypiserver** (``--backend simple-dir``, the default without watchdog) and
@@ -57,6 +57,8 @@ MAKE_CORPUS = next(
     REPO_ROOT / ".." / "shared" / "bench" / "make_corpus.py",
 )
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+OURS = "pkgindex serve"
+SLOW_SECONDS = 20  # pypiserver rescans the tree for every request
 PIP_ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
 NGINX_CONFIG = """
 worker_processes 2;
@@ -195,40 +197,25 @@ def servers(root: Path, scratch: Path) -> dict[str, tuple[list[str], dict[str, s
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
     settings = {
         "root": str(root),
+        "endpoint_url": None,
+        "region": None,
+        "profile": None,
         "tokens": None,
         "private": False,
         "max_upload": 100 << 20,
-        "page_ttl": 0.0,
+        "page_ttl": None,
         "page_max_age": 0,
         "upload_directory": None,
         "access_log": False,
         "log_level": 40,
     }
     bin_dir = Path(sys.executable).parent
+    serve = [sys.executable, "-m", "pkgindex", "serve", "--root", str(root), "--port", "{port}"]
     return {
-        "pkgindex (uvicorn)": (
+        OURS: ([*serve, "--workers", "2", "--read-only", "--no-access-log", "-q"], env),
+        "pkgindex app on uvicorn": (
             [
-                sys.executable,
-                "-m",
-                "pkgindex",
-                "serve",
-                "--root",
-                str(root),
-                "--port",
-                "{port}",
-                "--workers",
-                "2",
-                "--read-only",
-                "--no-access-log",
-                "-q",
-            ],
-            env,
-        ),
-        "pkgindex (granian)": (
-            [
-                str(bin_dir / "granian"),
-                "--interface",
-                "asgi",
+                str(bin_dir / "uvicorn"),
                 "--factory",
                 "--host",
                 "127.0.0.1",
@@ -236,8 +223,11 @@ def servers(root: Path, scratch: Path) -> dict[str, tuple[list[str], dict[str, s
                 "{port}",
                 "--workers",
                 "2",
+                "--http",
+                "httptools",
                 "--loop",
                 "uvloop",
+                "--no-access-log",
                 "--log-level",
                 "error",
                 "pkgindex.server.run:app_from_environment",
@@ -307,11 +297,15 @@ def measure_reads(
             bases[name] = base = f"http://127.0.0.1:{port}"
             command = [part.replace("{port}", str(port)) for part in command]
             stack.enter_context(process(command, f"{base}/simple/{project}/", env))
-        for _ in range(rounds):  # interleaved, so that a busy moment hits every server alike
+        for round_number in range(rounds):  # interleaved: a busy moment hits every server alike
             for label, (path, accept) in targets.items():
                 for connections in (16, 64):
                     for name, base in bases.items():
-                        duration = seconds * 2 if name == "pypiserver" else seconds
+                        duration = seconds
+                        if name == "pypiserver":  # seconds per request: one long run only
+                            if round_number:
+                                continue
+                            duration = SLOW_SECONDS
                         load = wrk(base + path, connections, duration, accept)
                         key = f"{label} c{connections}"
                         samples[name].setdefault(key, []).append(load)
@@ -425,10 +419,10 @@ def _upload(base: str, token: str, filename: str, content: bytes) -> int:
 
 
 def report(results: dict, delays: list[float]) -> None:
-    ours = results.get("pkgindex (uvicorn)", {})
-    print("\nratios of pkgindex (uvicorn) requests/s to each peer:")
+    ours = results.get(OURS, {})
+    print(f"\nratios of {OURS} requests/s to each peer:")
     for name, loads in results.items():
-        if name == "pkgindex (uvicorn)":
+        if name == OURS:
             continue
         ratios = [
             f"{key} {ours[key].requests_per_second / load.requests_per_second:.2f}x"

@@ -398,7 +398,7 @@ def test_private_reads_need_a_token(tmp_path: Path, make_wheel):
 
 def test_shutdown_finishes_an_upload_in_flight(tmp_path: Path):
     """SIGTERM while a body is half sent: the upload completes and lands, then the server
-    exits by the signal (uvicorn re-raises it once shut down, as a supervisor expects)."""
+    exits with status 0."""
     root = make_index(tmp_path / "index")
     tokens = tmp_path / "tokens.json"
     token = create_token(tokens)
@@ -425,6 +425,6 @@ def test_shutdown_finishes_an_upload_in_flight(tmp_path: Path):
             )
         finally:
             connection.close()
-        assert server.process.wait(timeout=20) == -signal.SIGTERM
+        assert server.process.wait(timeout=20) == 0
     assert (root / "late" / "late-1.0-py3-none-any.whl").read_bytes() == content
     assert '"POST /legacy/ HTTP/1.1" 200' in server.log.read_text()  # the access log

@@ -57,6 +57,9 @@ class UploadHandler:
             return record
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.settings.max_upload:
+            # refused before a byte is stored; the body is still read (and dropped) so that the
+            # client sees the answer rather than a broken pipe. Only a token holder gets here.
+            await body.drain()
             refused = too_large(self.settings.max_upload)
             return text_response(refused.status, refused.message, hint=refused.hint)
         try:
