@@ -8,6 +8,8 @@ StaleError, and the caller re-reads, merges and tries again.
 from __future__ import annotations
 
 import logging
+import random
+import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -28,7 +30,7 @@ from pkgindex.stores.base import Store
 
 log = logging.getLogger(__name__)
 
-ROOT_ATTEMPTS = 8  # conditional replaces of the root pages before giving up
+ROOT_ATTEMPTS = 12  # conditional replaces of the root pages before giving up
 _CONFIG_LIMIT = 1 << 20  # bytes
 
 
@@ -52,6 +54,11 @@ def write_pages(
     return written
 
 
+def backoff(attempt: int) -> float:
+    """Seconds to wait after a lost race: random ("full jitter"), growing, at most 2 s."""
+    return random.uniform(0, min(2.0, 0.05 * 2**attempt))
+
+
 def write_root(
     store: Store,
     state: RootState,
@@ -66,13 +73,14 @@ def write_root(
     If another writer replaced the root since ``state`` was read, re-read it and call ``merge``
     for the names and fingerprints to write instead (without ``merge``, StaleError is raised).
     """
-    for _attempt in range(ROOT_ATTEMPTS):
+    for attempt in range(ROOT_ATTEMPTS):
         try:
             return _write_root_once(store, state, names, site, fingerprints)
         except StaleError:
             if merge is None:
                 raise
             log.info("the root pages changed while this run wrote; merging and retrying")
+            time.sleep(backoff(attempt))
             state = read_root_state(store)
             names, fingerprints = merge(state)
     raise StaleError(

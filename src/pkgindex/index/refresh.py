@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -31,11 +30,12 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import pages
-from pkgindex.index.batch import inspect_many
-from pkgindex.index.catalog import RootState, project_from_json
+from pkgindex.index.batch import Progress, inspect_many
+from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
     parse_filename,
+    preference_conflict,
     sha256_file,
 )
 from pkgindex.index.model import IndexFile, Project, SiteInfo, format_upload_time
@@ -55,8 +55,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 
-ATTEMPTS = 8  # runs of a refresh whose conditional page writes lost a race to another writer
-CATALOG_LIMIT = 64 << 20  # bytes: a project's index.json larger than this is refused
+ATTEMPTS = 12  # runs of a refresh whose conditional page writes lost a race to another writer
+CATALOG_LIMIT = MAX_CATALOG_SIZE  # bytes: a project's index.json larger than this is refused
 
 
 def utc_now() -> datetime:
@@ -96,8 +96,12 @@ def generate(
     verify: bool = False,
     skip_invalid: bool = False,
     clock: Clock | None = None,
+    progress: Progress | None = None,
 ) -> GenerateReport:
-    """Scan every project folder in the store and bring the index up to date, in place."""
+    """Scan every project folder in the store and bring the index up to date, in place.
+
+    ``progress(done, total)`` is called as distribution files are read.
+    """
 
     def attempt() -> GenerateReport:
         state = pages.read_root_state(store)
@@ -112,6 +116,7 @@ def generate(
             verify=verify,
             skip_invalid=skip_invalid,
             clock=clock or utc_now,
+            progress=progress,
         )
 
     with store.lock():
@@ -126,7 +131,7 @@ def retrying(attempt: Callable[[], T], what: str) -> T:
             return attempt()
         except StaleError as exc:
             log.info("%s; re-reading and merging (attempt %d)", exc.message, number + 2)
-            time.sleep(random.uniform(0, 0.02 * 2**number))
+            time.sleep(pages.backoff(number))
     raise StaleError(
         f"{what}: other writers kept changing the same pages; gave up after {ATTEMPTS} attempts",
         hint="everything written so far is valid; run the command again",
@@ -271,6 +276,7 @@ def _refresh(
     verify: bool,
     skip_invalid: bool,
     clock: Clock,
+    progress: Progress | None = None,
 ) -> GenerateReport:
     site = pages.load_site(store)
     full_render = verify or not pages.same_site(state, site)
@@ -285,7 +291,7 @@ def _refresh(
         wanted.update(
             dict.fromkeys(_files_to_read(folder, catalog.project, batch, verify, problems), folder)
         )
-    found = _read_files(store, wanted, catalogs, problems)
+    found = _read_files(store, wanted, catalogs, problems, progress)
     if problems and not skip_invalid:
         raise ValidationError(problems) if len(problems) > 1 else problems[0]
     for problem in problems:
@@ -333,13 +339,14 @@ def _read_files(
     wanted: Mapping[str, Folder],
     catalogs: Mapping[NormalizedName, _Catalog],
     problems: list[PkgIndexError],
+    progress: Progress | None = None,
 ) -> dict[NormalizedName, dict[str, Inspected]]:
     """Inspect the wanted files (on every core); a published file whose bytes changed is a
     problem, whether or not it still parses."""
     found: dict[NormalizedName, dict[str, Inspected]] = {}
     keys = list(wanted)
     with store.local_paths(keys) as paths:
-        results = inspect_many([paths[key] for key in keys])
+        results = inspect_many([paths[key] for key in keys], progress)
         for key, result in zip(keys, results, strict=True):
             folder = wanted[key]
             filename = key.rpartition("/")[2]
@@ -542,7 +549,14 @@ def _inspect_candidates(
     paths: list[Path] = []
     seen: set[str] = set()
     for path in files:
-        if not path.is_file():
+        if path.is_dir():
+            problems.append(
+                InvalidDistributionError(
+                    f"{path}: a folder, not a distribution file",
+                    hint=f"pass the files in it, e.g. {path.as_posix().rstrip('/')}/*.whl",
+                )
+            )
+        elif not path.is_file():
             problems.append(PkgIndexError(f"{path}: no such file"))
         elif path.name in seen:
             problems.append(InvalidDistributionError(f"{path.name}: given twice"))
@@ -587,7 +601,10 @@ def _check_against_index(
         stored = _stored_sha256(store, f"{name}/{filename}")
         listed = entry.sha256 if entry else None
         if (listed or stored) is None:
-            checked.accepted.append((path, item))
+            if not replace and project and (clash := _preferred(item, project)):
+                checked.conflicts.append(clash)
+            else:
+                checked.accepted.append((path, item))
         elif (listed or stored) == item.sha256:
             if listed is None or stored != listed:  # unlisted, missing or damaged: complete it
                 checked.accepted.append((path, item))
@@ -610,6 +627,20 @@ def _check_against_index(
                 )
             )
     return checked
+
+
+def _preferred(item: Inspected, project: Project) -> ConflictError | None:
+    """A new file that installers would take instead of a published one of the same version."""
+    for published in project.files:
+        if reason := preference_conflict(item.dist.filename, published.filename):
+            return ConflictError(
+                f"{item.dist.filename}: installers would choose it over the published "
+                f"{published.filename} ({reason}), so {project.name}=={published.version} "
+                "would install other bytes",
+                hint="published versions are immutable: publish it under a new version, or "
+                "pass --replace to add it anyway",
+            )
+    return None
 
 
 def _stored_sha256(store: Store, key: str) -> str | None:

@@ -75,7 +75,7 @@ def render_project_html(project: Project, site: SiteInfo) -> bytes:
 {rows}
 </tbody>
 </table>"""
-    return _page(f"{project.name} · {site.title}", body)
+    return _page(f"{project.name} · {site.title}", body)  # _page escapes the title
 
 
 def render_root_html(names: Iterable[str], site: SiteInfo) -> bytes:
@@ -145,11 +145,12 @@ def _json_file(file: IndexFile) -> dict[str, Any]:
 
 
 def _file_row(file: IndexFile) -> str:
-    attributes = [f'href="{escape(file_url(file.filename))}#sha256={file.sha256}"']
+    # every value is escaped, even those the catalog reader validates (hex digests)
+    attributes = [f'href="{escape(file_url(file.filename))}#sha256={escape(file.sha256)}"']
     if file.requires_python:
         attributes.append(f'data-requires-python="{escape(file.requires_python)}"')
     if file.metadata_sha256:
-        value = f"sha256={file.metadata_sha256}"
+        value = escape(f"sha256={file.metadata_sha256}")
         attributes.append(f'data-core-metadata="{value}" data-dist-info-metadata="{value}"')
     if file.yanked is not None:
         attributes.append(f'data-yanked="{escape(file.yanked)}"')
@@ -161,8 +162,8 @@ def _file_row(file: IndexFile) -> str:
     python = escape(file.requires_python or "")
     uploaded = format_upload_time(file.upload_time)[:16].replace("T", " ")
     return (
-        f'<tr{css}><td>{link}</td><td class="num">{_human_size(file.size)}</td>'
-        f"<td>{uploaded}</td><td>{python}</td><td>{_provenance_text(file)}</td></tr>"
+        f'<tr{css}><td>{link}</td><td class="num">{escape(_human_size(file.size))}</td>'
+        f"<td>{escape(uploaded)}</td><td>{python}</td><td>{_provenance_text(file)}</td></tr>"
     )
 
 
