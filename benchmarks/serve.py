@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark ``pkgindex serve`` against nginx, pypiserver and simple-repository-server.
 
-All in one run, on one corpus (``../shared/bench/make_corpus.py --projects 2000 --versions 5``:
+All in one run, on one corpus (``python -m benchmarks.corpus --projects 2000 --versions 5``:
 10,000 wheels in 2,000 projects, indexed with ``pkgindex generate``), all on 127.0.0.1:
 
 - **pkgindex serve**: ``pkgindex serve --workers 2`` (granian, uvloop);
@@ -48,14 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MAKE_CORPUS = next(
-    (
-        path
-        for base in (REPO_ROOT / "..", REPO_ROOT / ".." / "..")
-        if (path := base / "shared" / "bench" / "make_corpus.py").is_file()
-    ),
-    REPO_ROOT / ".." / "shared" / "bench" / "make_corpus.py",
-)
+
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 OURS = "pkgindex serve"
 SLOW_SECONDS = 20  # pypiserver rescans the tree for every request
@@ -174,7 +167,8 @@ def make_index(scratch: Path, projects: int) -> Path:
     subprocess.run(
         [
             sys.executable,
-            str(MAKE_CORPUS),
+            "-m",
+            "benchmarks.corpus",
             str(root),
             "--projects",
             str(projects),
@@ -183,6 +177,7 @@ def make_index(scratch: Path, projects: int) -> Path:
         ],
         check=True,
         capture_output=True,
+        cwd=REPO_ROOT,
     )
     subprocess.run(
         [sys.executable, "-m", "pkgindex", "generate", str(root), "-q"],
@@ -315,8 +310,9 @@ def measure_reads(
     }
     for name, loads in results.items():
         for key, load in loads.items():
+            rate = load.requests_per_second
             print(
-                f"{name:26} {key:14} {load.requests_per_second:10.0f} req/s  "
+                f"{name:26} {key:14} {rate:10.{1 if rate < 10 else 0}f} req/s  "
                 f"p50 {load.p50_ms:8.2f} ms  p99 {load.p99_ms:8.2f} ms  errors {load.errors}",
                 flush=True,
             )

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pkgindex.cli import emit
-from pkgindex.cli._stores import ROOT_HELP, add_store_options
+from pkgindex.cli._options import add_root_argument, index_root, is_bucket
 from pkgindex.errors import EXIT_OK, ConfigError
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def register(
         description="Serve the index at /simple/ (PEP 503 HTML and PEP 691 JSON, negotiated) "
         "and accept uploads from twine and uv publish at /legacy/.",
     )
-    serve.add_argument("--root", default=".", help=ROOT_HELP)
+    add_root_argument(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", default=DEFAULT_PORT, type=int, help="0 picks a free port")
     serve.add_argument("--workers", default=1, type=_positive, help="worker processes")
@@ -45,7 +45,6 @@ def register(
         "--page-max-age", default=0, type=int, metavar="SECONDS", help="Cache-Control of pages"
     )
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
-    add_store_options(serve)
     serve.set_defaults(func=run_serve)
 
     token = subparsers.add_parser("token", help="create, list and revoke upload tokens")
@@ -95,8 +94,9 @@ def run_serve(args: argparse.Namespace) -> int:
         raise ConfigError(
             "--private needs tokens, --read-only has none", hint="drop one of the two options"
         )
+    root = index_root(args) or "."
     settings = Settings(
-        root=args.root if args.root.startswith("s3://") else str(Path(args.root).resolve()),
+        root=root if is_bucket(root) else str(Path(root).resolve()),
         endpoint_url=args.endpoint_url,
         region=args.region,
         profile=args.profile,
