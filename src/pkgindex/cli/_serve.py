@@ -110,7 +110,7 @@ def run_serve(args: argparse.Namespace) -> int:
     def ready(url: str) -> None:
         emit(
             args,
-            {"url": f"{url}/simple/", "upload_url": f"{url}/legacy/"},
+            {"command": "serve", "url": f"{url}/simple/", "upload_url": f"{url}/legacy/"},
             [f"serving {settings.root} at {url}/simple/ (uploads: {url}/legacy/)"],
         )
         sys.stdout.flush()
@@ -134,6 +134,7 @@ def run_token_create(args: argparse.Namespace) -> int:
     emit(
         args,
         {
+            "command": "token create",
             "id": record.id,
             "token": token,
             "projects": list(record.projects),
@@ -165,6 +166,7 @@ def run_token_list(args: argparse.Namespace) -> int:
     emit(
         args,
         {
+            "command": "token list",
             "tokens": [
                 {
                     "id": record.id,
@@ -175,7 +177,7 @@ def run_token_list(args: argparse.Namespace) -> int:
                     "description": record.description,
                 }
                 for record in records
-            ]
+            ],
         },
         lines or ["no tokens"],
     )
@@ -184,5 +186,5 @@ def run_token_list(args: argparse.Namespace) -> int:
 
 def run_token_revoke(args: argparse.Namespace) -> int:
     record = _store(args).revoke(args.id)
-    emit(args, {"revoked": record.id}, [f"revoked {record.id}"])
+    emit(args, {"command": "token revoke", "revoked": record.id}, [f"revoked {record.id}"])
     return EXIT_OK
