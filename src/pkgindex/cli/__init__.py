@@ -58,6 +58,8 @@ COMMANDS = {
     "init": "github",
     "workflow": "github",
     "publish": "github",
+    "serve": "serve",
+    "token": "serve",
     "sync": "stores",
 }
 
