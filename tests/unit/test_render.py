@@ -12,13 +12,9 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from pkgindex.index.catalog import project_from_json, root_state
-from pkgindex.index.model import IndexFile, Project, SiteInfo
-from pkgindex.index.render import (
-    render_project_html,
-    render_project_json,
-    render_root_html,
-    render_root_json,
-)
+from pkgindex.index.html import render_project_html, render_root_html
+from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo
+from pkgindex.index.render import render_project_json, render_root_json
 from tests.simple_html import parse_page
 
 SITE = SiteInfo(title="Test <index> & co")
@@ -83,7 +79,10 @@ def test_html_and_json_agree(project: Project) -> None:
     document = json.loads(render_project_json(project))
     assert page.meta("pypi:repository-version") == document["meta"]["api-version"] == "1.1"
     assert len(anchors) == len(document["files"])  # one <a> per file, no other anchors
-    for (attributes, text), entry in zip(anchors, document["files"], strict=True):
+    # the HTML page lists the newest version first, the JSON page in ascending order
+    by_name = {entry["filename"]: entry for entry in document["files"]}
+    for attributes, text in anchors:
+        entry = by_name.pop(text)
         href = str(attributes["href"])
         url, _, fragment = href.partition("#")
         assert text == entry["filename"] == unquote(url) == unquote(entry["url"])
@@ -106,7 +105,8 @@ def test_html_and_json_agree(project: Project) -> None:
 @given(st.lists(names, unique=True, max_size=20))
 def test_root_pages_list_every_project_once(project_names: list[str]) -> None:
     ordered = sorted(project_names)
-    anchors = parse_page(render_root_html(ordered, SITE)).anchors
+    summaries = [ProjectSummary(name=NormalizedName(name)) for name in ordered]
+    anchors = parse_page(render_root_html(summaries, SITE)).anchors
     assert [text for _, text in anchors] == ordered
     assert [attributes["href"] for attributes, _ in anchors] == [f"{n}/" for n in ordered]
     state = {"format": 1, "title": "t", "url": None, "fingerprints": dict.fromkeys(ordered, "x")}
@@ -130,7 +130,10 @@ def test_files_sort_by_version_with_epochs() -> None:
     )
     assert project.versions == ("1.9", "1.10", "2.0rc1", "43!2025.12.17")
     anchors = parse_page(render_project_html(project, SITE)).anchors
-    assert anchors[-1][0]["href"] == "dace-43%212025.12.17-py3-none-any.whl#sha256=" + "0" * 64
+    assert anchors[0][0]["href"] == "dace-43%212025.12.17-py3-none-any.whl#sha256=" + "0" * 64
+    assert [text for _, text in anchors][1:] == [
+        f"dace-{v}-py3-none-any.whl" for v in ("2.0rc1", "1.10", "1.9")
+    ]
 
 
 def test_attribute_values_are_escaped() -> None:

@@ -12,7 +12,15 @@ from packaging.version import InvalidVersion
 
 from pkgindex.errors import IntegrityError, InvalidDistributionError
 from pkgindex.index.distfile import parse_filename
-from pkgindex.index.model import IndexFile, Project, parse_upload_time
+from pkgindex.index.model import (
+    STATUSES,
+    IndexFile,
+    Project,
+    ProjectStatus,
+    ProjectSummary,
+    Tombstone,
+    parse_upload_time,
+)
 from pkgindex.index.render import PRIVATE_KEY
 
 
@@ -23,6 +31,10 @@ def project_from_json(data: bytes, *, name: NormalizedName, origin: str) -> Proj
         if document.get("name") != name:
             raise ValueError(f"it describes project {document.get('name')!r}, not {name!r}")
         files = [_file_from_json(entry) for entry in document["files"]]
+        private = document.get(PRIVATE_KEY) or {}
+        files += [_file_from_json(entry) for entry in private.get("withheld", ())]
+        removed = [_tombstone_from_json(entry) for entry in private.get("removed", ())]
+        status = _status_from_json(document.get("project-status"))
     except (
         ValueError,
         KeyError,
@@ -36,7 +48,27 @@ def project_from_json(data: bytes, *, name: NormalizedName, origin: str) -> Proj
             hint="restore it from version control (git checkout -- FILE); deleting it re-indexes "
             "the folder but resets upload times",
         ) from exc
-    return Project.from_files(name, files)
+    return Project.from_files(name, files, status=status, removed=removed)
+
+
+def _status_from_json(value: Any) -> ProjectStatus | None:
+    if value is None:
+        return None
+    status = value["status"]
+    if status not in STATUSES:
+        raise ValueError(f"unknown project status {status!r}")
+    reason = value.get("reason")
+    return ProjectStatus(status=status, reason=None if reason is None else str(reason))
+
+
+def _tombstone_from_json(entry: Mapping[str, Any]) -> Tombstone:
+    reason = entry.get("reason")
+    return Tombstone(
+        filename=str(entry["filename"]),
+        sha256=str(entry["sha256"]),
+        removed_at=parse_upload_time(entry["removed-at"]),
+        reason=None if reason is None else str(reason),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +83,19 @@ class RootState:
     def fingerprints(self) -> Mapping[str, str]:
         value = self.private.get("fingerprints")
         return value if isinstance(value, dict) else {}
+
+    @property
+    def summaries(self) -> dict[str, ProjectSummary]:
+        """The root page's line for each project, as last written; damaged entries are left out
+        (they are derived data, recomputed from the project's catalog page)."""
+        value = self.private.get("summaries")
+        found: dict[str, ProjectSummary] = {}
+        for name, entry in (value if isinstance(value, dict) else {}).items():
+            try:
+                found[name] = ProjectSummary.from_json(name, entry)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+        return found
 
 
 def root_state(data: bytes) -> RootState:

@@ -35,7 +35,8 @@ from pkgindex.index.distfile import (
     parse_filename,
     sha256_file,
 )
-from pkgindex.index.model import IndexFile, Project, SiteInfo, format_upload_time
+from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo, format_upload_time
+from pkgindex.index.rules import check_publishable, removed_error
 from pkgindex.index.scan import (
     METADATA_SUFFIX,
     PAGE_JSON,
@@ -87,8 +88,12 @@ def generate(
     verify: bool = False,
     skip_invalid: bool = False,
     clock: Clock | None = None,
+    url: str | None = None,
 ) -> GenerateReport:
-    """Scan every project folder under ROOT and bring the index up to date, in place."""
+    """Scan every project folder under ROOT and bring the index up to date, in place.
+
+    ``url`` is the index's public URL for the install commands on the pages (else the one in
+    pkgindex.toml, else the one the pages were rendered with last time)."""
     root = root.resolve()
     with storage.locked(root):
         state = pages.read_root_state(root)
@@ -103,6 +108,7 @@ def generate(
             verify=verify,
             skip_invalid=skip_invalid,
             clock=clock or utc_now,
+            url=url,
         )
 
 
@@ -112,18 +118,22 @@ def add_files(
     *,
     provenance: Mapping[str, Any] | None = None,
     replace: bool = False,
+    restore: bool = False,
     skip_invalid: bool = False,
     clock: Clock | None = None,
 ) -> AddReport:
     """Validate distribution files, place them in their project folders, update the pages.
 
     The same file again (same name, same bytes) is a no-op. The same name with other bytes is
-    refused with ConflictError, unless ``replace`` (which records the replacement).
+    refused with ConflictError, unless ``replace`` (which records the replacement). A removed
+    file never returns with other bytes; with the same bytes only with ``restore``.
     """
     root = root.resolve()
     with storage.locked(root):
         inspected, problems = _inspect_candidates(files)
-        accepted, unchanged, conflicts = _check_against_index(root, inspected, replace=replace)
+        accepted, unchanged, conflicts = _check_against_index(
+            root, inspected, replace=replace, restore=restore
+        )
         problems += conflicts
         if problems and not skip_invalid:
             raise ValidationError(problems) if len(problems) > 1 else problems[0]
@@ -170,15 +180,17 @@ def load_project(root: Path, name: str) -> Project | None:
 
 
 def write_project(root: Path, project: Project) -> list[Path]:
-    """Render one project's pages from a changed catalog entry (yank, remove) and the root."""
+    """Render one project's pages from a changed catalog entry (yank, remove, status) and the
+    root pages. The caller holds the lock."""
     site = pages.load_site(root)
     state = pages.read_root_state(root)
-    rendered = pages.render_pages(project, site)
+    names = _known_project_names(root, state, [project.name])
+    rendered, summary = pages.render_folder_pages(root / project.name, project, site, set(names))
     written = pages.write_pages(root / project.name, rendered)
     fingerprints = dict(state.fingerprints)
     fingerprints[project.name] = project_fingerprint(project, rendered)
-    names = _known_project_names(root, state, [project.name])
-    written += pages.write_root(root, names, site, fingerprints)
+    summaries = {**state.summaries, project.name: summary}
+    written += pages.write_root(root, names, site, fingerprints, summaries)
     return written
 
 
@@ -196,10 +208,13 @@ def _refresh(
     verify: bool,
     skip_invalid: bool,
     clock: Clock,
+    url: str | None = None,
 ) -> GenerateReport:
-    site = pages.load_site(root)
+    site = pages.load_site(root, url)
     full_render = verify or not pages.same_site(state, site)
     fingerprints: dict[str, str] = dict(state.fingerprints)
+    summaries = state.summaries
+    names = sorted(set(all_names))
     catalogs: dict[NormalizedName, Project] = {}
     wanted: dict[Path, Folder] = {}  # files to read, with their folder
     for folder in folders:
@@ -244,12 +259,13 @@ def _refresh(
         dropped += gone
         jobs.append((folder, project, metadata))
     written: list[Path] = []
-    for name, paths, fingerprint in _run_writes(jobs, site):
+    for name, paths, fingerprint, summary in _run_writes(jobs, site, frozenset(names)):
         written += paths
         fingerprints[name] = fingerprint
-    names = sorted(set(all_names))
+        summaries[name] = summary
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
-    written += pages.write_root(root, names, site, fingerprints)  # a few ms: always checked
+    # a few ms: always checked
+    written += pages.write_root(root, names, site, fingerprints, summaries)
     return GenerateReport(
         projects=tuple(names),
         indexed=tuple(indexed),
@@ -260,24 +276,26 @@ def _refresh(
 
 
 def _run_writes(
-    jobs: Sequence[tuple[Folder, Project, dict[str, bytes]]], site: SiteInfo
-) -> list[tuple[NormalizedName, list[Path], str]]:
+    jobs: Sequence[tuple[Folder, Project, dict[str, bytes]]],
+    site: SiteInfo,
+    on_index: frozenset[str],
+) -> list[tuple[NormalizedName, list[Path], str, ProjectSummary]]:
     """Write metadata files, then pages, per folder; return what was written and the folder's
     new fingerprint. Folders go in parallel: file creation is I/O-bound, and slow on some file
     systems, and threads overlap it."""
 
     def write_folder(
         job: tuple[Folder, Project, dict[str, bytes]],
-    ) -> tuple[NormalizedName, list[Path], str]:
+    ) -> tuple[NormalizedName, list[Path], str, ProjectSummary]:
         folder, project, metadata = job
         written = []
         for filename, data in metadata.items():
             name = filename + METADATA_SUFFIX
             if storage.write_if_changed(folder.path / name, data, exists=name in folder.metadata):
                 written.append(folder.path / name)
-        rendered = pages.render_pages(project, site)
+        rendered, summary = pages.render_folder_pages(folder.path, project, site, on_index)
         written += pages.write_pages(folder.path, rendered)
-        return project.name, written, project_fingerprint(project, rendered)
+        return project.name, written, project_fingerprint(project, rendered), summary
 
     if len(jobs) < 8:
         return [write_folder(job) for job in jobs]
@@ -316,6 +334,9 @@ def _files_to_read(
             and (filename + METADATA_SUFFIX not in folder.metadata)
         )
         if entry is None and not _belongs(folder, filename, problems):
+            continue
+        if entry is None and (tombstone := catalog.tombstone(filename)) is not None:
+            problems.append(removed_error(folder.name, tombstone))
             continue
         if entry is None or verify or missing_metadata:
             wanted[folder.path / filename] = folder.name
@@ -370,7 +391,7 @@ def _merge(
             new.append(filename)
         if item.metadata is not None:
             metadata[filename] = item.metadata
-    return Project.from_files(folder.name, files), metadata, new, gone
+    return catalog.with_files(files), metadata, new, gone
 
 
 def _index_file(
@@ -435,7 +456,7 @@ def _inspect_candidates(
 
 
 def _check_against_index(
-    root: Path, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool
+    root: Path, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool, restore: bool
 ) -> tuple[list[tuple[Path, Inspected]], list[str], list[PkgIndexError]]:
     """Split files to add into new ones, identical re-adds and conflicts."""
     accepted: list[tuple[Path, Inspected]] = []
@@ -447,7 +468,14 @@ def _check_against_index(
         if name not in catalogs:
             catalogs[name] = load_project(root, name)
         project = catalogs[name]
+        refusal = check_publishable(project, item.dist.filename, item.sha256, restore=restore)
+        if refusal is not None:
+            conflicts.append(refusal)
+            continue
         entry = project.file(item.dist.filename) if project else None
+        if entry is None and project is not None and project.tombstone(item.dist.filename):
+            accepted.append((path, item))  # restored: the same bytes, asked for
+            continue
         target = root / name / item.dist.filename
         existing = entry.sha256 if entry else (sha256_file(target) if target.exists() else None)
         if existing is None or (replace and existing != item.sha256):
@@ -497,7 +525,7 @@ def set_yanked(root: Path, name: str, target: str, reason: str | None) -> list[s
             )
         changed = [f.filename for f in matches if f.yanked != reason]
         files = [replace(f, yanked=reason) if f.filename in changed else f for f in project.files]
-        write_project(root, Project.from_files(project.name, files))
+        write_project(root, project.with_files(files))
         return changed
 
 
