@@ -28,6 +28,11 @@ def register(
     generate.add_argument("root", nargs="?", default=".", type=Path, help="index root (default: .)")
     generate.add_argument("--verify", action="store_true", help="re-hash every file")
     generate.add_argument(
+        "--url",
+        help="the index's public URL, for the install commands on the pages (kept for later "
+        "runs; default: url in pkgindex.toml)",
+    )
+    generate.add_argument(
         "--skip-invalid", action="store_true", help="leave invalid files out, with warnings"
     )
     generate.set_defaults(func=run_generate)
@@ -43,6 +48,11 @@ def register(
         "--replace",
         action="store_true",
         help="replace a published file that has other bytes (recorded in the catalog)",
+    )
+    add.add_argument(
+        "--restore",
+        action="store_true",
+        help="bring back a removed file (only with the very bytes that were removed)",
     )
     add.add_argument("--skip-invalid", action="store_true", help="add the valid files only")
     add.set_defaults(func=run_add)
@@ -78,6 +88,7 @@ def run_generate(args: argparse.Namespace) -> int:
         verify=args.verify,
         skip_invalid=args.skip_invalid,
         clock=clock_from_environment(),
+        url=args.url,
     )
     lines = [str(path) for path in report.written]
     lines.append(
@@ -103,6 +114,7 @@ def run_add(args: argparse.Namespace) -> int:
         args.root,
         args.files,
         replace=args.replace,
+        restore=args.restore,
         skip_invalid=args.skip_invalid,
         clock=clock_from_environment(),
     )

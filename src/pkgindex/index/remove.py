@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pkgindex.config import load_config
@@ -158,7 +157,7 @@ def apply_removal(
     written = write_project(root, updated)
     deleted = delete_files(root / project.name, [f.filename for f in files])
     for file in files:
-        log.info("removed %s/%s", project.name, file.filename)
+        log.debug("removed %s/%s", project.name, file.filename)
     return written, deleted
 
 
@@ -178,7 +177,3 @@ def _same_version(file: IndexFile, target: str) -> bool:
         return Version(file.version) == Version(target)
     except InvalidVersion:
         return False
-
-
-def normalized(name: str) -> str:
-    return canonicalize_name(name)
