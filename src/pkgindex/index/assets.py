@@ -45,7 +45,7 @@ nav{margin-bottom:.5rem}
 input[type=search]{font:inherit;width:100%;max-width:26rem;padding:.45rem .7rem;border:1px solid
 var(--line);border-radius:6px;background:var(--card);color:var(--fg);margin:.25rem 0 .75rem}
 .install{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.4rem 1rem}
-.install h3{font-size:.9rem;margin:.6rem 0 .1rem}
+.install h2{margin-top:.7rem}.install h3{font-size:.9rem;margin:.6rem 0 .1rem}
 @media (max-width:720px){td.tags,th.tags,td.rp,th.rp{display:none}}
 """.strip()
 

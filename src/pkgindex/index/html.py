@@ -293,7 +293,7 @@ def _status_banner(project: Project) -> str:
         "deprecated": "This project is deprecated: it is obsolete and may have been superseded.",
         "quarantined": "This project is quarantined: its files are withheld.",
     }[status.status]
-    reason = f" {_e(status.reason)}" if status.reason else ""
+    reason = f" Reason: {_e(status.reason)}" if status.reason else ""
     warn = " warn" if status.status == "quarantined" else ""
     return f'<p class="banner{warn}">{_e(meaning)}{reason}</p>\n'
 
