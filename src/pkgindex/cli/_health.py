@@ -105,7 +105,8 @@ def run_remove(args: argparse.Namespace) -> int:
     )
     verb = "would remove" if report.dry_run else "removed"
     lines = [f"{verb} {report.project}/{name}" for name in report.removed]
-    lines.append(f"{_count(len(report.removed), 'file')} {verb} from {report.project}")
+    done = "would be removed" if report.dry_run else "removed"
+    lines.append(f"{_count(len(report.removed), 'file')} {done} from {report.project}")
     emit(
         args,
         {
@@ -138,7 +139,9 @@ def run_prune(args: argparse.Namespace) -> int:
         f"of {_count(projects, 'project')}"
     )
     summary = f"removed {what}" if report.applied else f"would remove {what}"
-    if removals and not report.applied:
+    if not removals:
+        summary = "nothing to remove"
+    elif not report.applied:
         summary += "; run again with --yes to remove them"
     if args.json:
         emit(args, {"applied": report.applied, "versions": _plans(report)}, [])

@@ -113,7 +113,8 @@ def _file_rows(files: Sequence[IndexFile], project: Project) -> str:
         return f'<tr><td colspan="6"><small>{text}</small></td></tr>'
     rows: list[str] = []
     version = None
-    for file in sorted(files, key=lambda f: f.sort_key, reverse=True):  # newest first
+    by_name = sorted(files, key=lambda f: f.filename)
+    for file in sorted(by_name, key=lambda f: f.sort_key[0], reverse=True):  # newest first
         if file.version != version:
             version = file.version
             yanked = all(f.yanked is not None for f in files if f.version == version)
