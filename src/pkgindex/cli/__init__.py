@@ -52,6 +52,7 @@ COMMANDS = {
     "init": "github",
     "workflow": "github",
     "publish": "github",
+    "sync": "stores",
 }
 
 

@@ -13,9 +13,11 @@ from typing import Any
 from packaging.utils import NormalizedName
 
 from pkgindex.cli import emit
+from pkgindex.cli._stores import ROOT_HELP, add_store_options, store_from_args
 from pkgindex.errors import EXIT_FAILURE, EXIT_OK
 from pkgindex.index import check, prune, remove, status
 from pkgindex.index.model import STATUSES
+from pkgindex.stores.base import Store
 
 
 def register(
@@ -96,12 +98,17 @@ def register(
 
 
 def _root(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--root", default=Path("."), type=Path, help="index root (default: .)")
+    parser.add_argument("--root", default=".", help=ROOT_HELP)
+    add_store_options(parser)
 
 
 def run_remove(args: argparse.Namespace) -> int:
     report = remove.remove(
-        args.root, args.project, args.targets, reason=args.reason, dry_run=args.dry_run
+        store_from_args(args, args.root),
+        args.project,
+        args.targets,
+        reason=args.reason,
+        dry_run=args.dry_run,
     )
     verb = "would remove" if report.dry_run else "removed"
     lines = [f"{verb} {report.project}/{name}" for name in report.removed]
@@ -113,8 +120,8 @@ def run_remove(args: argparse.Namespace) -> int:
             "project": report.project,
             "dry_run": report.dry_run,
             "removed": list(report.removed),
-            "deleted": [str(path) for path in report.deleted],
-            "written": [str(path) for path in report.written],
+            "deleted": list(report.deleted),
+            "written": list(report.written),
         },
         lines,
     )
@@ -123,7 +130,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def run_prune(args: argparse.Namespace) -> int:
     report = prune.prune(
-        args.root,
+        store_from_args(args, args.root),
         args.projects,
         keep=args.keep,
         older_than_days=args.older_than,
@@ -191,9 +198,10 @@ def _print_prune_table(report: prune.PruneReport) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    total = check.measure(args.root) if _interactive(args) else 0
-    with _progress(total) as advance, _installer(args) as install:
-        report = check.check_index(args.root, progress=advance, install=install)
+    store = store_from_args(args, args.root)
+    total = check.measure(store) if _interactive(args) else 0
+    with _progress(total) as advance, _installer(args, store) as install:
+        report = check.check_index(store, progress=advance, install=install)
     document = {
         "ok": not report.problems,
         "problems": [_finding(f) for f in report.problems],
@@ -239,16 +247,17 @@ def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
 
 
 @contextmanager
-def _installer(args: argparse.Namespace) -> Iterator[check.Installer | None]:
+def _installer(args: argparse.Namespace, store: Store) -> Iterator[check.Installer | None]:
+    """Install a wheel into a fresh environment with uv and import it (pull mode's check)."""
     if not args.install:
         yield None
         return
-    from pkgindex.config import load_config
     from pkgindex.errors import PkgIndexError
+    from pkgindex.index.pages import load_store_config
     from pkgindex.process import Runner
     from pkgindex.pull.builder import verify_wheel
 
-    config = load_config(args.root)
+    config = load_store_config(store)
     with tempfile.TemporaryDirectory(prefix="pkgindex-check-") as work:
         runner = Runner(log_dir=Path(work) / "logs", stream=args.verbose >= 2)
 
@@ -265,7 +274,8 @@ def _installer(args: argparse.Namespace) -> Iterator[check.Installer | None]:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    changed = status.set_status(args.root, args.project, args.state, args.reason)
+    store = store_from_args(args, args.root)
+    changed = status.set_status(store, args.project, args.state, args.reason)
     reason = f" ({args.reason})" if args.reason else ""
     line = f"{args.project}: {args.state}{reason}" + ("" if changed else " (unchanged)")
     emit(args, {"project": args.project, "status": args.state, "changed": changed}, [line])

@@ -22,8 +22,9 @@ from pkgindex.errors import PkgIndexError
 from pkgindex.index import pages
 from pkgindex.index.catalog import project_from_json
 from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo, latest_version
+from pkgindex.index.refresh import CATALOG_LIMIT
 from pkgindex.index.scan import METADATA_SUFFIX, PAGE_HTML, PAGE_JSON, Folder, scan_root
-from pkgindex.stores import local as storage
+from pkgindex.stores.base import Store
 
 MiB = 1 << 20
 FILE_LIMIT = 100 * MiB  # GitHub refuses a push with a bigger file
@@ -73,33 +74,30 @@ class CheckReport:
 
 @dataclass(slots=True)
 class _Audit:
-    root: Path
+    store: Store
     findings: list[Finding] = field(default_factory=list)
-    to_hash: list[tuple[Path, str, int]] = field(default_factory=list)  # path, sha256, size
+    to_hash: list[tuple[str, str]] = field(default_factory=list)  # key, sha256 in the catalog
 
-    def add(self, kind: str, path: Path, message: str, severity: Severity = "error") -> None:
-        relative = path.relative_to(self.root).as_posix() if path != self.root else "."
-        self.findings.append(Finding(kind=kind, path=relative, message=message, severity=severity))
+    def add(self, kind: str, key: str, message: str, severity: Severity = "error") -> None:
+        self.findings.append(Finding(kind=kind, path=key, message=message, severity=severity))
 
 
-def measure(root: Path) -> int:
-    """Bytes the re-hash will read (for a progress bar)."""
-    total = 0
-    for folder in scan_root(root.resolve())[0]:
-        total += sum(folder.sizes.values())
-    return total
+def measure(store: Store) -> int:
+    """Bytes of distribution files the re-hash will read (for a progress bar)."""
+    return sum(sum(folder.sizes.values()) for folder in scan_root(store)[0])
 
 
 def check_index(
-    root: Path, *, progress: Progress | None = None, install: Installer | None = None
+    store: Store, *, progress: Progress | None = None, install: Installer | None = None
 ) -> CheckReport:
-    root = root.resolve()
-    with storage.locked(root):
-        audit = _Audit(root)
-        folders, layout = scan_root(root)
+    """Audit the index in ``store``; nothing is written. ``install`` is called with the
+    newest installable wheel of each project (a local path) and returns an error or None."""
+    with store.lock():
+        audit = _Audit(store)
+        folders, layout = scan_root(store)
         for problem in layout:
-            audit.add("layout", root, problem.message)
-        site = pages.load_site(root)
+            audit.add("layout", ".", problem.message)
+        site = pages.load_site(store)
         names = [folder.name for folder in folders]
         projects: dict[str, Project] = {}
         summaries: dict[str, ProjectSummary] = {}
@@ -124,14 +122,17 @@ def check_index(
 
 
 def _audit_folder(audit: _Audit, folder: Folder) -> Project | None:
+    key = folder.key(PAGE_JSON)
     if PAGE_JSON not in folder.pages:
-        audit.add("missing-page", folder.path / PAGE_JSON, "no catalog page: run pkgindex generate")
+        audit.add("missing-page", key, "no catalog page: run pkgindex generate")
         return None
-    path = folder.path / PAGE_JSON
     try:
-        project = project_from_json(path.read_bytes(), name=folder.name, origin=str(path))
+        found = audit.store.read(key, max_size=CATALOG_LIMIT)
+        if found is None:
+            raise PkgIndexError(f"{key}: removed while it was being checked")
+        project = project_from_json(found.data, name=folder.name, origin=key)
     except PkgIndexError as exc:
-        audit.add("catalog", path, exc.message)
+        audit.add("catalog", key, exc.message)
         return None
     listed = {f.filename for f in project.files}
     for file in project.files:
@@ -141,17 +142,17 @@ def _audit_folder(audit: _Audit, folder: Folder) -> Project | None:
         if tombstone is not None:
             when = tombstone.removed_at.date().isoformat()
             message = f"removed on {when}, but the file is back"
-            audit.add("removed-file-back", folder.path / filename, message)
+            audit.add("removed-file-back", folder.key(filename), message)
         else:
-            audit.add("orphan", folder.path / filename, "not in the catalog: run pkgindex generate")
+            audit.add("orphan", folder.key(filename), "not in the catalog: run pkgindex generate")
     with_metadata = {f.filename + METADATA_SUFFIX for f in project.files if f.metadata_sha256}
     for name in sorted(folder.metadata - with_metadata):
-        audit.add("orphan", folder.path / name, "a metadata file no catalog entry refers to")
+        audit.add("orphan", folder.key(name), "a metadata file no catalog entry refers to")
     return project
 
 
 def _audit_file(audit: _Audit, folder: Folder, file: IndexFile) -> None:
-    path = folder.path / file.filename
+    path = folder.key(file.filename)
     size = folder.sizes.get(file.filename)
     if size is None:
         audit.add("missing", path, "listed in the catalog but missing")
@@ -159,47 +160,49 @@ def _audit_file(audit: _Audit, folder: Folder, file: IndexFile) -> None:
     if size != file.size:
         audit.add("size", path, f"{size} bytes, the catalog says {file.size}")
     else:
-        audit.to_hash.append((path, file.sha256, size))
+        audit.to_hash.append((path, file.sha256))
     if size > FILE_LIMIT:
         audit.add("too-big", path, f"{size / MiB:.0f} MiB: GitHub refuses files over 100 MiB")
     elif size > FILE_WARNING:
         message = f"{size / MiB:.0f} MiB: GitHub warns about files over 50 MiB"
         audit.add("big-file", path, message, "warning")
     if file.metadata_sha256:
-        metadata = folder.path / (file.filename + METADATA_SUFFIX)
-        if metadata.name not in folder.metadata:
-            audit.add("missing-metadata", metadata, "metadata file missing: run pkgindex generate")
+        name = file.filename + METADATA_SUFFIX
+        if name not in folder.metadata:
+            message = "metadata file missing: run pkgindex generate"
+            audit.add("missing-metadata", folder.key(name), message)
         else:
-            audit.to_hash.append((metadata, file.metadata_sha256, -1))
+            audit.to_hash.append((folder.key(name), file.metadata_sha256))
 
 
 def _audit_pages(
     audit: _Audit, folder: Folder, project: Project, site: SiteInfo, names: set[str]
 ) -> ProjectSummary:
-    rendered, summary = pages.render_folder_pages(folder.path, project, site, names)
+    rendered, summary = pages.render_folder_pages(audit.store, project, site, names)
     for name in (PAGE_HTML, PAGE_JSON):
-        _compare_page(audit, folder.path / name, rendered[name])
+        _compare_page(audit, folder.key(name), rendered[name])
     return summary
 
 
 def _audit_root(
     audit: _Audit, names: Sequence[str], site: SiteInfo, summaries: dict[str, ProjectSummary]
 ) -> None:
-    state = pages.read_root_state(audit.root)
-    expected = pages.root_pages(audit.root, names, site, state.fingerprints, summaries)
+    state = pages.read_root_state(audit.store)
+    expected = pages.root_pages(audit.store, names, site, state.fingerprints, summaries)
     for name, data in expected.items():
-        _compare_page(audit, audit.root / name, data)
+        _compare_page(audit, name, data)
 
 
-def _compare_page(audit: _Audit, path: Path, expected: bytes) -> None:
-    try:
-        actual = path.read_bytes()
-    except FileNotFoundError:
-        audit.add("missing-page", path, "page missing: run pkgindex generate")
+def _compare_page(audit: _Audit, key: str, expected: bytes) -> None:
+    found = audit.store.read(key, max_size=CATALOG_LIMIT)
+    if found is None:
+        audit.add("missing-page", key, "page missing: run pkgindex generate")
         return
+    actual = found.data
     if actual == expected:
         return
-    if path.name == PAGE_HTML:
+    path = key
+    if key.rpartition("/")[2] == PAGE_HTML:
         extra, missing = _link_difference(actual, expected)
         if extra or missing:
             parts = [f"links to {', '.join(extra)} not in the catalog"] if extra else []
@@ -232,23 +235,31 @@ def _links(page: bytes) -> set[str]:
 
 
 def _audit_hashes(audit: _Audit, progress: Progress | None) -> None:
-    def digest(item: tuple[Path, str, int]) -> tuple[Path, str, str | None]:
-        path, expected, _ = item
+    keys = [key for key, _ in audit.to_hash]
+    with audit.store.local_paths(keys) as paths:
+        _hash_all(audit, [(key, paths[key], sha256) for key, sha256 in audit.to_hash], progress)
+
+
+def _hash_all(
+    audit: _Audit, items: Sequence[tuple[str, Path, str]], progress: Progress | None
+) -> None:
+    def digest(item: tuple[str, Path, str]) -> tuple[str, str, str | None]:
+        key, path, expected = item
         try:
             with path.open("rb") as handle:
                 actual = hashlib.file_digest(handle, "sha256").hexdigest()
                 size = handle.tell()
         except OSError as exc:
-            return path, expected, f"cannot read: {exc.strerror}"
+            return key, expected, f"cannot read: {exc.strerror}"
         if progress:
             progress(size)
-        return path, expected, actual
+        return key, expected, actual
 
     workers = min(32, (os.cpu_count() or 1) * 2)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for path, expected, actual in pool.map(digest, audit.to_hash):
+        for path, expected, actual in pool.map(digest, items):
             if actual is not None and actual != expected:
-                what = "metadata file" if path.name.endswith(METADATA_SUFFIX) else "file"
+                what = "metadata file" if path.endswith(METADATA_SUFFIX) else "file"
                 detail = actual if actual.startswith("cannot") else f"sha256 {actual[:16]}…"
                 audit.add(
                     "hash",
@@ -261,10 +272,8 @@ def _audit_hashes(audit: _Audit, progress: Progress | None) -> None:
 def _usage(audit: _Audit, folder: Folder) -> Usage:
     size = sum(folder.sizes.values()) + sum(folder.pages.values())
     for name in folder.metadata:
-        try:
-            size += (folder.path / name).stat().st_size
-        except OSError:
-            continue
+        info = audit.store.stat(folder.key(name))
+        size += info.size if info else 0
     return Usage(name=folder.name, files=len(folder.sizes), size=size)
 
 
@@ -272,10 +281,10 @@ def _audit_site_size(audit: _Audit, usage: Iterable[Usage]) -> None:
     total = sum(item.size for item in usage)
     if total > SITE_LIMIT:
         message = f"the index is {total / 1e9:.2f} GB: GitHub Pages sites may be at most 1 GB"
-        audit.add("site-too-big", audit.root, message + "; prune old versions")
+        audit.add("site-too-big", ".", message + "; prune old versions")
     elif total > SITE_WARNING:
         message = f"the index is {total / 1e9:.2f} GB, near GitHub Pages' 1 GB limit"
-        audit.add("site-size", audit.root, message + "; consider pkgindex prune", "warning")
+        audit.add("site-size", ".", message + "; consider pkgindex prune", "warning")
 
 
 def _install_all(audit: _Audit, projects: dict[str, Project], install: Installer) -> list[str]:
@@ -284,10 +293,11 @@ def _install_all(audit: _Audit, projects: dict[str, Project], install: Installer
         wheel = _newest_wheel(project)
         if wheel is None:
             continue
-        path = audit.root / name / wheel.filename
-        error = install(project.name, path)
+        key = f"{name}/{wheel.filename}"
+        with audit.store.local_paths([key]) as paths:
+            error = install(project.name, paths[key])
         if error:
-            audit.add("install", path, error)
+            audit.add("install", key, error)
         else:
             installed.append(f"{name}=={wheel.version}")
     return installed

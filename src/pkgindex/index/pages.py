@@ -1,25 +1,36 @@
-"""Write an index's pages: render from the model, and store only what changed, atomically."""
+"""Write an index's pages: render from the model, and store only what changed, atomically.
+
+Pages are replaced conditionally on the ETag they were read with (see pkgindex.stores.base), so
+that writers that do not share a lock (a bucket) never lose each other's work: a lost race is a
+StaleError, and the caller re-reads, merges and tries again.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Container, Mapping, Sequence
-from pathlib import Path
+import tomllib
+from collections.abc import Callable, Container, Mapping, Sequence
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from pkgindex.config import load_config
-from pkgindex.errors import PkgIndexError
+from pkgindex.config import CONFIG_FILENAME, Config, config_from_mapping
+from pkgindex.errors import ConfigError, PkgIndexError, StaleError
 from pkgindex.index.catalog import RootState, project_from_json, root_state
 from pkgindex.index.html import render_project_html, render_root_html
 from pkgindex.index.model import Project, ProjectSummary, SiteInfo, latest_version
 from pkgindex.index.render import FORMAT_VERSION, render_project_json, render_root_json
 from pkgindex.index.scan import METADATA_SUFFIX, PAGE_HTML, PAGE_JSON
-from pkgindex.stores import local as storage
+from pkgindex.stores.base import Store
 
 log = logging.getLogger(__name__)
+
+ROOT_ATTEMPTS = 8  # conditional replaces of the root pages before giving up
+_CONFIG_LIMIT = 1 << 20  # bytes
+_METADATA_LIMIT = 16 << 20  # bytes
+
+Merge = Callable[[RootState], tuple[Sequence[str], Mapping[str, str], Mapping[str, ProjectSummary]]]
 
 
 def render_pages(
@@ -32,15 +43,15 @@ def render_pages(
 
 
 def render_folder_pages(
-    folder: Path, project: Project, site: SiteInfo, on_index: Container[str]
+    store: Store, project: Project, site: SiteInfo, on_index: Container[str]
 ) -> tuple[dict[str, bytes], ProjectSummary]:
-    """A project's pages and its root-page summary; reads its latest wheel's metadata file."""
-    requires = read_requires(folder, project)
+    """A project's pages and its root-page line; reads its latest wheel's metadata file."""
+    requires = read_requires(store, project)
     rendered = render_pages(project, site, requires=requires, on_index=on_index)
     return rendered, ProjectSummary.from_project(project, requires)
 
 
-def read_requires(folder: Path, project: Project) -> tuple[str, ...]:
+def read_requires(store: Store, project: Project) -> tuple[str, ...]:
     """The projects the latest wheel needs (Requires-Dist without extras), by normalized name."""
     latest = latest_version(project.offered)
     wheels = [
@@ -52,11 +63,16 @@ def read_requires(folder: Path, project: Project) -> tuple[str, ...]:
     from email.policy import compat32
 
     try:
-        data = (folder / (wheels[-1].filename + METADATA_SUFFIX)).read_bytes()
-    except OSError:
+        found = store.read(
+            f"{project.name}/{wheels[-1].filename}{METADATA_SUFFIX}", max_size=_METADATA_LIMIT
+        )
+    except PkgIndexError:
+        found = None
+    if found is None:
         return ()
     names: set[str] = set()
-    for line in BytesHeaderParser(policy=compat32).parsebytes(data).get_all("Requires-Dist", []):
+    headers = BytesHeaderParser(policy=compat32).parsebytes(found.data)
+    for line in headers.get_all("Requires-Dist", []):
         try:
             requirement = Requirement(str(line))
         except InvalidRequirement:
@@ -68,77 +84,131 @@ def read_requires(folder: Path, project: Project) -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def write_pages(folder: Path, pages: Mapping[str, bytes]) -> list[Path]:
-    """HTML first, JSON last: the catalog is the commit point if a run is interrupted."""
+def write_pages(
+    store: Store, folder: str, pages: Mapping[str, bytes], etags: Mapping[str, str | None]
+) -> list[str]:
+    """HTML first, JSON last: the catalog is the commit point if a run is interrupted. Each is
+    replaced only if it still has the ETag it was read with (None: it did not exist)."""
     written = []
     for name in (PAGE_HTML, PAGE_JSON):
-        if storage.write_if_changed(folder / name, pages[name]):
-            written.append(folder / name)
+        key = f"{folder}/{name}"
+        if store.replace(key, pages[name], etag=etags.get(name)):
+            written.append(key)
+    return written
+
+
+def write_root(
+    store: Store,
+    state: RootState,
+    names: Sequence[str],
+    site: SiteInfo,
+    fingerprints: Mapping[str, str],
+    summaries: Mapping[str, ProjectSummary],
+    *,
+    merge: Merge | None = None,
+) -> list[str]:
+    """Write the root pages from ``state`` (as read, with its ETags) and the new project list.
+
+    If another writer replaced the root since ``state`` was read, re-read it and call ``merge``
+    for the names, fingerprints and summaries to write instead (without ``merge``, StaleError
+    is raised).
+    """
+    for _attempt in range(ROOT_ATTEMPTS):
+        try:
+            return _write_root_once(store, state, names, site, fingerprints, summaries)
+        except StaleError:
+            if merge is None:
+                raise
+            log.info("the root pages changed while this run wrote; merging and retrying")
+            state = read_root_state(store)
+            names, fingerprints, summaries = merge(state)
+    raise StaleError(
+        f"{store.describe(PAGE_JSON)}: still changing after {ROOT_ATTEMPTS} attempts",
+        hint="another writer keeps replacing it; run the command again",
+    )
+
+
+def _write_root_once(
+    store: Store,
+    state: RootState,
+    names: Sequence[str],
+    site: SiteInfo,
+    fingerprints: Mapping[str, str],
+    summaries: Mapping[str, ProjectSummary],
+) -> list[str]:
+    written = []
+    for name, data in root_pages(store, names, site, fingerprints, summaries).items():
+        if store.replace(name, data, etag=state.etags.get(name)):
+            written.append(name)
     return written
 
 
 def root_pages(
-    root: Path,
+    store: Store,
     names: Sequence[str],
     site: SiteInfo,
     fingerprints: Mapping[str, str],
     summaries: Mapping[str, ProjectSummary],
 ) -> dict[str, bytes]:
-    """The root pages; a project without a summary has it computed from its catalog page."""
-    lines = [summaries.get(name) or summarize(root, name) for name in names]
-    state = {
+    """The root pages; a project without a summary gets one from its catalog page."""
+    lines = [summaries.get(name) or summarize(store, name) for name in names]
+    private = {
         **site_state(site),
         "fingerprints": dict(fingerprints),
         "summaries": {line.name: line.to_json() for line in lines},
     }
-    return {PAGE_HTML: render_root_html(lines, site), PAGE_JSON: render_root_json(names, state)}
+    return {PAGE_HTML: render_root_html(lines, site), PAGE_JSON: render_root_json(names, private)}
 
 
-def write_root(
-    root: Path,
-    names: Sequence[str],
-    site: SiteInfo,
-    fingerprints: Mapping[str, str],
-    summaries: Mapping[str, ProjectSummary],
-) -> list[Path]:
-    written = []
-    for name, data in root_pages(root, names, site, fingerprints, summaries).items():
-        if storage.write_if_changed(root / name, data):
-            written.append(root / name)
-    return written
-
-
-def summarize(root: Path, name: str) -> ProjectSummary:
-    folder = root / name
+def summarize(store: Store, name: str) -> ProjectSummary:
+    normalized = canonicalize_name(name)
+    key = f"{normalized}/{PAGE_JSON}"
     try:
-        data = (folder / PAGE_JSON).read_bytes()
-        project = project_from_json(
-            data, name=canonicalize_name(name), origin=str(folder / PAGE_JSON)
-        )
-    except (OSError, PkgIndexError):
-        return ProjectSummary(name=canonicalize_name(name))
-    return ProjectSummary.from_project(project, read_requires(folder, project))
+        found = store.read(key)
+        if found is None:
+            return ProjectSummary(name=normalized)
+        project = project_from_json(found.data, name=normalized, origin=store.describe(key))
+    except PkgIndexError:
+        return ProjectSummary(name=normalized)
+    return ProjectSummary.from_project(project, read_requires(store, project))
 
 
-def load_site(root: Path, url: str | None = None) -> SiteInfo:
+def load_site(store: Store, url: str | None = None) -> SiteInfo:
     """The title and URL the pages show: ``url`` (--url), else pkgindex.toml, else the URL the
-    pages were last rendered with."""
-    config = load_config(root)
+    pages were last rendered with (kept in the root page's private state)."""
+    config = load_store_config(store)
     if url is None and config.url is None:
-        previous = read_root_state(root).private.get("url")
+        previous = read_root_state(store).private.get("url")
         url = previous if isinstance(previous, str) and previous else None
     return SiteInfo(title=config.title, url=url or config.url)
+
+
+def load_store_config(store: Store) -> Config:
+    """The store's pkgindex.toml; a missing one means defaults."""
+    found = store.read(CONFIG_FILENAME, max_size=_CONFIG_LIMIT)
+    if found is None:
+        return Config()
+    origin = store.describe(CONFIG_FILENAME)
+    try:
+        data = tomllib.loads(found.data.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{origin}: not valid TOML: {exc}", hint="fix the syntax") from exc
+    return config_from_mapping(data, origin=origin)
 
 
 def site_state(site: SiteInfo) -> dict[str, Any]:
     return {"format": FORMAT_VERSION, "title": site.title, "url": site.url}
 
 
-def read_root_state(root: Path) -> RootState:
-    try:
-        return root_state((root / PAGE_JSON).read_bytes())
-    except FileNotFoundError:
-        return RootState()
+def read_root_state(store: Store) -> RootState:
+    """The root JSON page as the catalog of projects, with the root pages' ETags."""
+    found = store.read(PAGE_JSON)
+    html = store.stat(PAGE_HTML)
+    etags: dict[str, str] = {PAGE_HTML: html.etag} if html else {}
+    if found is None:
+        return RootState(etags=etags)
+    etags[PAGE_JSON] = found.etag
+    return root_state(found.data, etags=etags)
 
 
 def same_site(state: RootState, site: SiteInfo) -> bool:

@@ -14,18 +14,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
-from pathlib import Path
 
 from packaging.version import Version
 
-from pkgindex.config import load_config
 from pkgindex.errors import ConfigError, PkgIndexError, ValidationError
 from pkgindex.index import pages
 from pkgindex.index.model import IndexFile, Project
 from pkgindex.index.refresh import load_project
-from pkgindex.index.remove import apply_removal
+from pkgindex.index.remove import change_project, delete_files, without_files
 from pkgindex.index.scan import scan_root
-from pkgindex.stores import local as storage
+from pkgindex.stores.base import Store
 
 Clock = Callable[[], datetime]
 
@@ -138,7 +136,7 @@ def _keep_one_installable(plans: list[VersionPlan]) -> list[VersionPlan]:
 
 
 def prune(
-    root: Path,
+    store: Store,
     names: Sequence[str],
     *,
     keep: int,
@@ -155,45 +153,60 @@ def prune(
         )
     if older_than_days is not None and older_than_days < 0:
         raise ConfigError(f"--older-than {older_than_days}: a number of days must not be negative")
-    root = root.resolve()
     now = (clock or (lambda: datetime.now(UTC)))()
-    with storage.locked(root):
-        config = load_config(root)
-        projects = _projects(root, names)
+    with store.lock():
+        config = pages.load_store_config(store)
         plans: list[VersionPlan] = []
-        for project in projects:
+        for name in _project_names(store, names):
             rule = Retention(
                 keep=keep,
                 older_than=None if older_than_days is None else timedelta(days=older_than_days),
                 keep_patterns=tuple(keep_patterns),
-                pins=config.project(project.name).keep,
+                pins=config.project(name).keep,
             )
-            project_plans = plan_project(project, rule, now)
-            plans += project_plans
-            if apply:
-                files = [f for plan in project_plans if plan.remove for f in plan.files]
-                apply_removal(root, project, files, reason=f"pruned (keep {keep})", now=now)
+            plans += _prune_project(store, name, rule, now, apply=apply)
     return PruneReport(plans=tuple(plans), applied=apply)
 
 
-def _projects(root: Path, names: Sequence[str]) -> list[Project]:
+def _prune_project(
+    store: Store, name: str, rule: Retention, now: datetime, *, apply: bool
+) -> list[VersionPlan]:
+    """Plan one project (and apply the plan), on the catalog as it is when its pages are
+    written (another writer may have changed it)."""
+    planned: list[VersionPlan] = []
+
+    def change(project: Project) -> Project | None:
+        planned[:] = plan_project(project, rule, now)
+        files = [f for plan in planned if plan.remove for f in plan.files]
+        if not apply or not files:
+            return None
+        return without_files(project, files, reason=f"pruned (keep {rule.keep})", now=now)
+
+    project, _ = change_project(store, name, change)
+    if apply:
+        removed = [f.filename for plan in planned if plan.remove for f in plan.files]
+        delete_files(store, project.name, removed)
+    return planned
+
+
+def _project_names(store: Store, names: Sequence[str]) -> list[str]:
     """The named projects (every unknown name reported at once), or all of them."""
     if not names:
-        state = pages.read_root_state(root)
-        names = state.names or [folder.name for folder in scan_root(root)[0]]
-    found: list[Project] = []
+        state = pages.read_root_state(store)
+        return list(state.names or [folder.name for folder in scan_root(store)[0]])
+    found: list[str] = []
     problems: list[PkgIndexError] = []
     for name in dict.fromkeys(names):
-        project = load_project(root, name)
+        project = load_project(store, name)
         if project is None:
             problems.append(
                 PkgIndexError(
-                    f"{name}: no such project in {root}",
+                    f"{name}: no such project in {store.location}",
                     hint="check the name (see the root page), or pass the index root with --root",
                 )
             )
         else:
-            found.append(project)
+            found.append(project.name)
     if problems:
         raise ValidationError(problems) if len(problems) > 1 else problems[0]
     return found

@@ -15,16 +15,16 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pkgindex.config import load_config
 from pkgindex.errors import ConfigError, PkgIndexError, ValidationError
 from pkgindex.index.model import IndexFile, Project, Tombstone
-from pkgindex.index.refresh import load_project, write_project
+from pkgindex.index.pages import load_store_config
+from pkgindex.index.refresh import read_project, retrying, write_project
 from pkgindex.index.scan import METADATA_SUFFIX
-from pkgindex.stores import local as storage
+from pkgindex.stores.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +35,13 @@ Clock = Callable[[], datetime]
 class RemoveReport:
     project: str
     removed: tuple[str, ...]  # filenames taken out of the pages
-    deleted: tuple[Path, ...]  # files deleted from the store (distributions, metadata files)
-    written: tuple[Path, ...]  # pages written
+    deleted: tuple[str, ...]  # keys deleted from the store (distributions, metadata files)
+    written: tuple[str, ...]  # pages written (keys)
     dry_run: bool = False
 
 
 def remove(
-    root: Path,
+    store: Store,
     name: str,
     targets: Sequence[str],
     *,
@@ -54,38 +54,51 @@ def remove(
     Every target is checked before anything is written; an unknown project, version or file,
     or a removal leaving nothing for a version pinned with ``keep`` in pkgindex.toml, is refused.
     """
-    root = root.resolve()
-    with storage.locked(root):
-        project = require_project(root, name)
+    now = (clock or (lambda: datetime.now(UTC)))()
+    selected: list[tuple[list[IndexFile], list[str]]] = []  # of the last attempt
+
+    def change(project: Project) -> Project | None:
         files, leftovers = select_files(project, targets)
-        check_pins(project, files, load_config(root).project(project.name).keep)
-        if dry_run:
-            return RemoveReport(
-                project=project.name,
-                removed=tuple(f.filename for f in files),
-                deleted=(),
-                written=(),
-                dry_run=True,
-            )
-        now = (clock or (lambda: datetime.now(UTC)))()
-        written, deleted = apply_removal(root, project, files, reason=reason, now=now)
-        deleted += delete_files(root / project.name, leftovers)
+        check_pins(project, files, load_store_config(store).project(project.name).keep)
+        selected[:] = [(files, leftovers)]
+        if dry_run or not files:
+            return None
+        return without_files(project, files, reason=reason, now=now)
+
+    with store.lock():
+        project, written = change_project(store, name, change)
+        files, leftovers = selected[0]
+        deleted: list[str] = []
+        if not dry_run:
+            deleted = delete_files(store, project.name, [f.filename for f in files] + leftovers)
     return RemoveReport(
         project=project.name,
         removed=tuple(f.filename for f in files),
         deleted=tuple(deleted),
         written=tuple(written),
+        dry_run=dry_run,
     )
 
 
-def require_project(root: Path, name: str) -> Project:
-    project = load_project(root, name)
-    if project is None:
-        raise PkgIndexError(
-            f"{name}: no such project in {root}",
-            hint="check the name (see the root page), or pass the index root with --root",
-        )
-    return project
+def change_project(
+    store: Store, name: str, change: Callable[[Project], Project | None]
+) -> tuple[Project, list[str]]:
+    """Read a project, apply ``change`` (None: nothing to write) and write its pages, again while
+    another writer changes them first. Returns the project as read and the pages written; an
+    unknown project is refused. Call it under ``store.lock()``."""
+
+    def attempt() -> tuple[Project, list[str]]:
+        loaded = read_project(store, name)
+        if loaded is None:
+            raise PkgIndexError(
+                f"{name}: no such project in {store.location}",
+                hint="check the name (see the root page), or pass the index root with --root",
+            )
+        project, etags = loaded
+        changed = change(project)
+        return project, write_project(store, changed, etags) if changed is not None else []
+
+    return retrying(attempt, store.describe(canonicalize_name(name)))
 
 
 def select_files(project: Project, targets: Sequence[str]) -> tuple[list[IndexFile], list[str]]:
@@ -129,44 +142,32 @@ def check_pins(project: Project, removing: Iterable[IndexFile], pins: Sequence[s
             )
 
 
-def apply_removal(
-    root: Path,
-    project: Project,
-    files: Sequence[IndexFile],
-    *,
-    reason: str | None,
-    now: datetime,
-) -> tuple[list[Path], list[Path]]:
-    """Write the pages without ``files`` (with their tombstones), then delete the files.
-
-    The caller holds the lock. Returns (pages written, files deleted).
-    """
-    if not files:
-        return [], []
+def without_files(
+    project: Project, files: Sequence[IndexFile], *, reason: str | None, now: datetime
+) -> Project:
+    """The project without ``files``, each remembered by a tombstone."""
     gone = {f.filename for f in files}
     tombstones = [
         Tombstone(filename=f.filename, sha256=f.sha256, removed_at=now, reason=reason)
         for f in files
     ]
-    updated = Project.from_files(
+    return Project.from_files(
         project.name,
         [f for f in project.files if f.filename not in gone],
         status=project.status,
         removed=[*project.removed, *tombstones],
     )
-    written = write_project(root, updated)
-    deleted = delete_files(root / project.name, [f.filename for f in files])
-    for file in files:
-        log.debug("removed %s/%s", project.name, file.filename)
-    return written, deleted
 
 
-def delete_files(folder: Path, filenames: Iterable[str]) -> list[Path]:
+def delete_files(store: Store, project: str, filenames: Iterable[str]) -> list[str]:
+    """Delete distribution files and their metadata files (after the pages stopped listing
+    them). Returns the keys deleted."""
     deleted = []
     for filename in filenames:
-        for path in (folder / filename, folder / (filename + METADATA_SUFFIX)):
-            if storage.remove_file(path):
-                deleted.append(path)
+        for key in (f"{project}/{filename}", f"{project}/{filename}{METADATA_SUFFIX}"):
+            if store.delete(key):
+                deleted.append(key)
+                log.debug("deleted %s", store.describe(key))
     return deleted
 
 

@@ -8,25 +8,23 @@ a quarantined project's pages offer no files (they are kept, withheld, in the ca
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 from pkgindex.errors import ConfigError
-from pkgindex.index.model import STATUSES, ProjectStatus, StatusName
-from pkgindex.index.refresh import write_project
-from pkgindex.index.remove import require_project
-from pkgindex.stores import local as storage
+from pkgindex.index.model import STATUSES, Project, ProjectStatus, StatusName
+from pkgindex.index.remove import change_project
+from pkgindex.stores.base import Store
 
 
-def set_status(root: Path, name: str, status: str, reason: str | None = None) -> bool:
+def set_status(store: Store, name: str, status: str, reason: str | None = None) -> bool:
     """Set a project's status marker; returns False if it already had it."""
     marker = parse_status(status, reason)
-    root = root.resolve()
-    with storage.locked(root):
-        project = require_project(root, name)
-        if project.status == marker:
-            return False
-        write_project(root, replace(project, status=marker))
-    return True
+
+    def change(project: Project) -> Project | None:
+        return None if project.status == marker else replace(project, status=marker)
+
+    with store.lock():
+        _, written = change_project(store, name, change)
+    return bool(written)
 
 
 def parse_status(status: str, reason: str | None) -> ProjectStatus | None:

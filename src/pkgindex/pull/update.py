@@ -48,6 +48,7 @@ from pkgindex.pull.gitsource import (
 from pkgindex.pull.sample import commit_all, tag, write_sample_project
 from pkgindex.pull.vcs import DEFAULT_RETRY, RetryPolicy, commit_and_push, git_toplevel
 from pkgindex.pull.versioning import render_version, rewrite_wheel_version
+from pkgindex.stores.local import LocalStore
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ def find_build(root: Path, *, source: str, commit: str, digest: str) -> tuple[st
     if not root.is_dir():
         return ()
     for folder in sorted(path for path in root.iterdir() if (path / "index.json").is_file()):
-        project = load_project(root, folder.name)
+        project = load_project(LocalStore(root), folder.name)
         for file in project.files if project else ():
             made = file.provenance or {}
             if (
@@ -383,7 +384,9 @@ def _publish(
 
     def apply(_checkout: Path) -> str | None:
         try:
-            report = add_files(root, files, provenance=provenance, replace=replace, clock=clock)
+            report = add_files(
+                LocalStore(root), files, provenance=provenance, replace=replace, clock=clock
+            )
         except ConflictError as exc:
             raise ConflictError(
                 exc.message,
