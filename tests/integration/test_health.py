@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import uv
 from tests.conftest import escaped_name
+from tests.integration.conftest import run_pkgindex
 from tests.simple_html import parse_page
 
 
@@ -297,3 +298,38 @@ def test_status_markers_in_both_forms(tmp_path, make_wheel, pkgindex, static_ser
     assert listed(root, "dace")[0] == [wheel_name("dace", "1.0")]
     unknown = pkgindex("status", "dace", "sleeping", "--root", root)
     assert unknown.returncode == 2 and "invalid choice: 'sleeping'" in unknown.stderr
+
+
+# --- the same on a bucket -------------------------------------------------------------------
+
+
+def test_remove_prune_check_on_a_bucket(s3_server, make_wheel, tmp_path):
+    bucket = s3_server.new_bucket()
+    root = f"s3://{bucket}/simple"
+    built = [make_wheel(tmp_path, "dace", v) for v in ("1.0", "2.0", "3.0")]
+
+    def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        return run_pkgindex(*args, env=s3_server.env)
+
+    assert cli("add", *built, "--root", root).returncode == 0
+    removed = cli("remove", "dace", "1.0", "--root", root)
+    assert removed.returncode == 0, removed.stderr
+    client = s3_server.client()
+    keys = {item["Key"] for item in client.list_objects_v2(Bucket=bucket)["Contents"]}
+    assert f"simple/dace/{wheel_name('dace', '1.0')}" not in keys
+    assert f"simple/dace/{wheel_name('dace', '1.0')}.metadata" not in keys
+    document = json.loads(
+        client.get_object(Bucket=bucket, Key="simple/dace/index.json")["Body"].read()
+    )
+    assert [t["filename"] for t in document["_pkgindex"]["removed"]] == [wheel_name("dace", "1.0")]
+    again = cli("add", built[0], "--root", root)
+    assert again.returncode == 1 and "this file was removed on" in again.stderr
+
+    pruned = cli("prune", "--keep", "1", "--yes", "--root", root)
+    assert pruned.returncode == 0 and "removed 1 version (1 file, " in pruned.stdout
+    assert cli("check", "--root", root).returncode == 0
+    client.delete_object(Bucket=bucket, Key=f"simple/dace/{wheel_name('dace', '3.0')}.metadata")
+    found = cli("check", "--root", root, "--json")
+    assert found.returncode == 1
+    problems = [(p["kind"], p["path"]) for p in json.loads(found.stdout)["problems"]]
+    assert problems == [("missing-metadata", f"dace/{wheel_name('dace', '3.0')}.metadata")]
