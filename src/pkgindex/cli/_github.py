@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pkgindex.cli import emit
+from pkgindex.cli._stores import add_store_options, store_from_args
 from pkgindex.config import DEFAULT_TITLE
 from pkgindex.github.dispatch import DEFAULT_API_URL, DispatchRequest, dispatch, read_token
 from pkgindex.github.scaffold import InitOptions, ProjectSource, init_index
@@ -187,17 +188,44 @@ def run_workflow(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish_to_store(args: argparse.Namespace, provenance: dict[str, Any]) -> int:
+    from pkgindex.github.publish import check_files
+    from pkgindex.index.refresh import add_files
+
+    store = store_from_args(args, args.root)
+    report = add_files(store, check_files(args.files), replace=args.replace, provenance=provenance)
+    lines = [f"added     {name}" for name in report.added]
+    lines += [f"unchanged {name}" for name in report.unchanged]
+    lines += [f"repaired  {name}" for name in report.repaired]
+    document = {
+        "command": "publish",
+        "root": store.location,
+        "added": list(report.added),
+        "unchanged": list(report.unchanged),
+        "repaired": list(report.repaired),
+        "written": [store.describe(key) for key in report.written],
+    }
+    emit(args, document, lines)
+    return 0
+
+
 def _register_publish(subparsers: Subparsers, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "publish",
         parents=[common],
-        help="add distribution files to a git-hosted index and push (push mode)",
+        help="add distribution files to a git- or bucket-hosted index (push mode)",
         description="Clone the index shallowly, add the files (same validation and "
         "immutability rules as 'add'), regenerate, commit and push; a rejected push is "
-        "rebased and retried.",
+        "rebased and retried. With --root s3://BUCKET/PREFIX the files go straight into the "
+        "bucket (concurrent publishers are safe: conditional writes, no lock server).",
+        epilog="examples: pkgindex publish dist/*.whl --index-url-git "
+        "https://github.com/OWNER/index.git; pkgindex publish dist/*.whl --root s3://BUCKET/simple",
     )
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument("--index-url-git", required=True, metavar="URL")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--index-url-git", metavar="URL", help="the index's git repository")
+    where.add_argument("--root", help="an index root to add to directly: s3://BUCKET/PREFIX")
+    add_store_options(parser)
     parser.add_argument("--branch", default="main", help="default: %(default)s")
     parser.add_argument("--replace", action="store_true", help="replace a file with other bytes")
     parser.set_defaults(func=run_publish)
@@ -207,6 +235,8 @@ def run_publish(args: argparse.Namespace) -> int:
     # Imported here: publish needs git tooling (vcs) that the other commands do not.
     from pkgindex.github.publish import provenance_from_environment, publish
 
+    if args.root:
+        return _publish_to_store(args, provenance_from_environment(os.environ))
     report = publish(
         args.files,
         index_url_git=args.index_url_git,

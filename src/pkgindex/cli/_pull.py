@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pkgindex.cli import emit
+from pkgindex.cli._stores import add_store_options, store_from_args
 from pkgindex.config import load_config
 from pkgindex.errors import EXIT_OK
 from pkgindex.pull import update as pipelines
@@ -31,7 +32,13 @@ def register(
     update.add_argument("--source-owner", required=True, metavar="OWNER")
     update.add_argument("--source-repo", required=True, metavar="REPO")
     update.add_argument("--ref", required=True, help="a branch, a tag or a full commit SHA")
-    update.add_argument("--root", default=Path("."), type=Path, help="index root (default: .)")
+    update.add_argument(
+        "--root",
+        default=".",
+        help="index root: a folder (committed and pushed when in a git checkout) or "
+        "s3://BUCKET/PREFIX (written directly) (default: .)",
+    )
+    add_store_options(update)
     update.add_argument(
         "--source-url",
         default=os.environ.get("PKGINDEX_SOURCE_URL"),
@@ -81,8 +88,11 @@ def _add_frontend(parser: argparse.ArgumentParser) -> None:
 
 
 def run_update(args: argparse.Namespace) -> int:
+    bucket = args.root.startswith("s3://")
+    store = store_from_args(args, args.root) if bucket else None
+    root = Path("." if bucket else args.root)
     report = pipelines.update(
-        args.root,
+        root,
         owner=args.source_owner,
         repo=args.source_repo,
         ref=args.ref,
@@ -92,11 +102,17 @@ def run_update(args: argparse.Namespace) -> int:
         frontend=args.frontend,
         retry=RetryPolicy(attempts=max(1, args.push_attempts)),
         stream=args.verbose >= 2,
+        store=store,
     )
     if report.up_to_date:
         lines = [f"up to date: {name} (built from {report.commit[:12]})" for name in report.files]
     else:
-        lines = [str(args.root / _project_folder(name) / name) for name in report.files]
+        lines = [
+            store.describe(f"{_project_folder(name)}/{name}")
+            if store
+            else str(root / _project_folder(name) / name)
+            for name in report.files
+        ]
         if report.pushed:
             lines.append(f"pushed {report.index_commit}")
     emit(args, _update_document(report), lines)

@@ -96,7 +96,7 @@ autocomplete="off" hidden>
 
 
 def _project_row(summary: ProjectSummary) -> str:
-    uploaded = _when(summary) if summary.last_upload else ""
+    uploaded = _e(_when(summary)) if summary.last_upload else ""
     status = f'<span class="badge note">{_e(summary.status)}</span>' if summary.status else ""
     return (
         f'<tr data-name="{_e(summary.name)}"><td><a href="{_e(project_url(summary.name))}">'
@@ -140,8 +140,8 @@ def _file_row(file: IndexFile) -> str:
         reason = f": {_e(file.yanked)}" if file.yanked else ""
         cell += f' <span class="badge">yanked{reason}</span>'
     return (
-        f'<tr{css}><td class="file">{cell}</td><td class="num">{_human_size(file.size)}</td>'
-        f'<td class="when">{_when(file)}</td><td class="tags">{_tags(file.filename)}</td>'
+        f'<tr{css}><td class="file">{cell}</td><td class="num">{_e(_human_size(file.size))}</td>'
+        f'<td class="when">{_e(_when(file))}</td><td class="tags">{_tags(file.filename)}</td>'
         f'<td class="rp">{_e(file.requires_python or "")}</td><td>{_provenance(file)}</td></tr>'
     )
 

@@ -8,6 +8,8 @@ StaleError, and the caller re-reads, merges and tries again.
 from __future__ import annotations
 
 import logging
+import random
+import time
 import tomllib
 from collections.abc import Callable, Container, Mapping, Sequence
 from typing import Any
@@ -26,7 +28,7 @@ from pkgindex.stores.base import Store
 
 log = logging.getLogger(__name__)
 
-ROOT_ATTEMPTS = 8  # conditional replaces of the root pages before giving up
+ROOT_ATTEMPTS = 12  # conditional replaces of the root pages before giving up
 _CONFIG_LIMIT = 1 << 20  # bytes
 _METADATA_LIMIT = 16 << 20  # bytes
 
@@ -97,6 +99,11 @@ def write_pages(
     return written
 
 
+def backoff(attempt: int) -> float:
+    """Seconds to wait after a lost race: random ("full jitter"), growing, at most 2 s."""
+    return random.uniform(0, min(2.0, 0.05 * 2**attempt))
+
+
 def write_root(
     store: Store,
     state: RootState,
@@ -113,13 +120,14 @@ def write_root(
     for the names, fingerprints and summaries to write instead (without ``merge``, StaleError
     is raised).
     """
-    for _attempt in range(ROOT_ATTEMPTS):
+    for attempt in range(ROOT_ATTEMPTS):
         try:
             return _write_root_once(store, state, names, site, fingerprints, summaries)
         except StaleError:
             if merge is None:
                 raise
             log.info("the root pages changed while this run wrote; merging and retrying")
+            time.sleep(backoff(attempt))
             state = read_root_state(store)
             names, fingerprints, summaries = merge(state)
     raise StaleError(

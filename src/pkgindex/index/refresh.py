@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,10 +31,11 @@ from pkgindex.errors import (
 )
 from pkgindex.index import pages
 from pkgindex.index.batch import inspect_many
-from pkgindex.index.catalog import RootState, project_from_json
+from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
     parse_filename,
+    preference_conflict,
     sha256_file,
 )
 from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo, format_upload_time
@@ -56,8 +56,8 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 T = TypeVar("T")
 
-ATTEMPTS = 8  # runs of a refresh whose conditional page writes lost a race to another writer
-CATALOG_LIMIT = 64 << 20  # bytes: a project's index.json larger than this is refused
+ATTEMPTS = 12  # runs of a refresh whose conditional page writes lost a race to another writer
+CATALOG_LIMIT = MAX_CATALOG_SIZE  # bytes: a project's index.json larger than this is refused
 
 
 def utc_now() -> datetime:
@@ -132,7 +132,7 @@ def retrying(attempt: Callable[[], T], what: str) -> T:
             return attempt()
         except StaleError as exc:
             log.info("%s; re-reading and merging (attempt %d)", exc.message, number + 2)
-            time.sleep(random.uniform(0, 0.02 * 2**number))
+            time.sleep(pages.backoff(number))
     raise StaleError(
         f"{what}: other writers kept changing the same pages; gave up after {ATTEMPTS} attempts",
         hint="everything written so far is valid; run the command again",
@@ -630,7 +630,10 @@ def _check_against_index(
         stored = _stored_sha256(store, f"{name}/{filename}")
         listed = entry.sha256 if entry else None
         if (listed or stored) is None:
-            checked.accepted.append((path, item))
+            if not replace and project and (clash := _preferred(item, project)):
+                checked.conflicts.append(clash)
+            else:
+                checked.accepted.append((path, item))
         elif (listed or stored) == item.sha256:
             if listed is None or stored != listed:  # unlisted, missing or damaged: complete it
                 checked.accepted.append((path, item))
@@ -653,6 +656,20 @@ def _check_against_index(
                 )
             )
     return checked
+
+
+def _preferred(item: Inspected, project: Project) -> ConflictError | None:
+    """A new file that installers would take instead of a published one of the same version."""
+    for published in project.files:
+        if reason := preference_conflict(item.dist.filename, published.filename):
+            return ConflictError(
+                f"{item.dist.filename}: installers would choose it over the published "
+                f"{published.filename} ({reason}), so {project.name}=={published.version} "
+                "would install other bytes",
+                hint="published versions are immutable: publish it under a new version, or "
+                "pass --replace to add it anyway",
+            )
+    return None
 
 
 def _stored_sha256(store: Store, key: str) -> str | None:

@@ -26,6 +26,7 @@ from pkgindex import __version__
 from pkgindex.config import Config, ProjectConfig, load_config
 from pkgindex.errors import ConfigError, ConflictError, GitError
 from pkgindex.index.distfile import parse_filename
+from pkgindex.index.pages import load_store_config
 from pkgindex.index.refresh import add_files, load_project
 from pkgindex.process import Runner
 from pkgindex.pull.builder import (
@@ -48,6 +49,7 @@ from pkgindex.pull.gitsource import (
 from pkgindex.pull.sample import commit_all, tag, write_sample_project
 from pkgindex.pull.vcs import DEFAULT_RETRY, RetryPolicy, commit_and_push, git_toplevel
 from pkgindex.pull.versioning import render_version, rewrite_wheel_version
+from pkgindex.stores.base import Store
 from pkgindex.stores.local import LocalStore
 
 logger = logging.getLogger(__name__)
@@ -117,12 +119,16 @@ def update(
     retry: RetryPolicy = DEFAULT_RETRY,
     stream: bool = False,
     clock: Clock | None = None,
+    store: Store | None = None,
 ) -> UpdateReport:
-    """Build OWNER/REPO at REF, prove the wheel works, add it to the index at ROOT and push."""
+    """Build OWNER/REPO at REF, prove the wheel works, add it to the index at ROOT and push.
+
+    With ``store`` (a bucket), the files are added to that store instead: no git commit.
+    """
     clock = clock or (lambda: datetime.now(UTC))
     source = f"{check_owner(owner)}/{check_repo(repo)}"
     check_ref(ref)
-    config = load_config(root)
+    config = load_config(root) if store is None else load_store_config(store)
     settings = project_for_source(config, owner, repo)
     check_settings(settings)
     url = clone_url(source_url or config.source_url, owner, repo)
@@ -132,7 +138,8 @@ def update(
         with timings.step("fetch"):
             checkout = fetch_source(url, ref, work / "source", runner=runner)
         logger.info("fetch: %s at %s is commit %s", source, ref, checkout.commit)
-        if existing := find_build(root, source=source, commit=checkout.commit, digest=digest):
+        index = store or LocalStore(root)
+        if existing := find_build(index, source=source, commit=checkout.commit, digest=digest):
             logger.info(
                 "the index already has %s built from %s with these settings; nothing to do",
                 ", ".join(existing),
@@ -154,18 +161,21 @@ def update(
         )
         provenance = _provenance(source, checkout, digest, frontend, clock(), runner)
         with timings.step("publish"):
-            pushed, index_commit = _publish(
-                root,
-                files,
-                provenance,
-                source=source,
-                checkout=checkout,
-                replace=replace,
-                commit=commit,
-                runner=runner,
-                retry=retry,
-                clock=clock,
-            )
+            if store is not None:
+                pushed, index_commit = _publish_to_store(store, files, provenance, replace, clock)
+            else:
+                pushed, index_commit = _publish(
+                    root,
+                    files,
+                    provenance,
+                    source=source,
+                    checkout=checkout,
+                    replace=replace,
+                    commit=commit,
+                    runner=runner,
+                    retry=retry,
+                    clock=clock,
+                )
     return UpdateReport(
         source=source,
         ref=ref,
@@ -229,13 +239,13 @@ def check_settings(settings: ProjectConfig) -> None:
         )
 
 
-def find_build(root: Path, *, source: str, commit: str, digest: str) -> tuple[str, ...]:
+def find_build(store: Store, *, source: str, commit: str, digest: str) -> tuple[str, ...]:
     """Filenames in the index built from ``source`` at ``commit`` with settings ``digest``."""
     found: list[str] = []
-    if not root.is_dir():
+    if not store.exists():
         return ()
-    for folder in sorted(path for path in root.iterdir() if (path / "index.json").is_file()):
-        project = load_project(LocalStore(root), folder.name)
+    for name in store.list_root().folders:
+        project = load_project(store, name)
         for file in project.files if project else ():
             made = file.provenance or {}
             if (
@@ -365,6 +375,20 @@ def tool_versions(runner: Runner) -> dict[str, str]:
         words = result.output.split()
         versions[name] = next((w for w in words if w[:1].isdigit()), "unknown")
     return versions
+
+
+def _publish_to_store(
+    store: Store,
+    files: Sequence[Path],
+    provenance: Mapping[str, Any],
+    replace: bool,
+    clock: Clock,
+) -> tuple[bool, str | None]:
+    """Add the files straight to a store (a bucket): published once the pages are written."""
+    report = add_files(store, files, provenance=provenance, replace=replace, clock=clock)
+    for name in report.unchanged:
+        logger.info("publish: %s is already in the index with the same bytes", name)
+    return bool(report.added), None
 
 
 def _publish(
