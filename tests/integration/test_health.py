@@ -137,6 +137,34 @@ def test_remove_refuses_clearly_and_writes_nothing(tmp_path, make_wheel, pkginde
     assert snapshot(root) == before
 
 
+# --- install commands ---------------------------------------------------------------------
+
+
+def test_install_commands_follow_dependencies_joining_the_index(tmp_path, make_wheel, pkgindex):
+    root = tmp_path / "index"
+    make_wheel(root / "dace", "dace", "1.0", requires_dist=["ghex>=0.4", "numpy; extra == 'x'"])
+    assert pkgindex("generate", root, "--url", "https://example.org/simple").returncode == 0
+    page = (root / "dace" / "index.html").read_text()
+    assert "dace needs <code>ghex</code>, which this index does not have" in page
+    assert (
+        "pip install --no-deps --index-url <code>https://example.org/simple/</code> dace\n" in page
+    )
+
+    added = pkgindex("add", make_wheel(tmp_path / "new", "ghex", "0.5"), "--root", root)
+    assert added.returncode == 0, added.stderr
+    page = (root / "dace" / "index.html").read_text()  # no --url: the one given before is kept
+    assert (
+        "<pre>pip install --index-url <code>https://example.org/simple/</code> dace</pre>" in page
+    )
+    assert 'ghex = { index = "python-package-index" }' in page
+    assert pkgindex("check", "--root", root).returncode == 0
+
+    shutil.rmtree(root / "ghex")  # a project leaving the index: generate re-renders dace
+    assert pkgindex("generate", root).returncode == 0
+    assert "which this index does not have" in (root / "dace" / "index.html").read_text()
+    assert pkgindex("check", "--root", root).returncode == 0
+
+
 # --- prune ----------------------------------------------------------------------------------
 
 

@@ -179,13 +179,15 @@ def add_files(
         names = sorted({item.dist.name for _, item in checked.accepted})
 
         def attempt() -> GenerateReport:
-            folders = [folder for name in names if (folder := scan_folder(store, name)[0])]
             state = pages.read_root_state(store)
+            all_names = _known_project_names(store, state, names)
+            wanted = sorted({*names, *dependents(state, all_names)})
+            folders = [folder for name in wanted if (folder := scan_folder(store, name)[0])]
             return _refresh(
                 store,
                 folders,
                 state=state,
-                all_names=_known_project_names(store, state, names),
+                all_names=all_names,
                 batch=batch,
                 problems=[],
                 verify=False,
@@ -299,9 +301,16 @@ def _refresh(
     fingerprints: dict[str, str] = dict(state.fingerprints)
     catalogs: dict[NormalizedName, _Catalog] = {}
     wanted: dict[str, Folder] = {}  # keys of the files to read, with their folder
+    all_names = sorted(set(all_names))
+    rerender = dependents(state, all_names)
     for folder in folders:
         unchanged = fingerprints.get(folder.name) == folder.fingerprint
-        if unchanged and not full_render and not batch.known.keys() & folder.sizes.keys():
+        if (
+            unchanged
+            and not full_render
+            and folder.name not in rerender
+            and not batch.known.keys() & folder.sizes.keys()
+        ):
             continue  # same files, same sizes, pages in place: nothing to read or write
         catalogs[folder.name] = catalog = _load_catalog(store, folder, problems)
         wanted.update(
@@ -677,6 +686,21 @@ def _stored_sha256(store: Store, key: str) -> str | None:
         return None
     with store.local_paths([key]) as paths:
         return sha256_file(paths[key])
+
+
+def dependents(state: RootState, names: Iterable[str]) -> set[str]:
+    """Projects whose install commands change because a project they depend on joined or left
+    the index (their pages say which dependencies this index has)."""
+    if not state.names:
+        return set()
+    changed = set(names) ^ set(state.names)
+    if not changed:
+        return set()
+    return {
+        name
+        for name, summary in state.summaries.items()
+        if name not in changed and changed.intersection(summary.requires)
+    }
 
 
 def _known_project_names(store: Store, state: RootState, extra: Iterable[str]) -> list[str]:
