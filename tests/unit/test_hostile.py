@@ -83,6 +83,14 @@ def test_too_many_members_are_refused() -> None:
         read(hostile.many_members(archive.MAX_MEMBERS + 1))
 
 
+def test_huge_zip_directory_is_refused_before_parsing() -> None:
+    filename, data = hostile.wheel()
+    end = data.rindex(b"PK\x05\x06")
+    forged = data[: end + 12] + (17 << 20).to_bytes(4, "little") + data[end + 16 :]
+    with pytest.raises(InvalidDistributionError, match="the zip directory is 17825792 bytes"):
+        read((filename, forged))
+
+
 def test_metadata_at_the_limit_is_read() -> None:
     words = " ".join(str(number * 7919) for number in range(500_000))  # compresses ~2.5 times
     text = hostile.metadata(extra="Description: " + words)[: archive.MAX_METADATA_SIZE]

@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import NormalizedName
 
-from pkgindex.cli import emit
-from pkgindex.cli._stores import ROOT_HELP, add_store_options, store_from_args
+from pkgindex.cli import emit, plural
+from pkgindex.cli._options import add_root_argument, examples, open_index
+from pkgindex.cli._progress import progress
 from pkgindex.errors import EXIT_FAILURE, EXIT_OK
 from pkgindex.index import check, prune, remove, status
 from pkgindex.index.model import STATUSES
@@ -32,6 +33,12 @@ def register(
         "store. The filename and its sha256 stay in the catalog: the name can never be published "
         "again with other bytes, and the same bytes return only with 'pkgindex add --restore'. "
         "Prefer 'pkgindex yank' for a broken release that users may have pinned.",
+        epilog=examples(
+            "pkgindex remove --root index dace '43!2026.4.27' --reason 'wrong commit'",
+            "pkgindex remove --root index ghex ghex-0.4.1-cp311-cp311-linux_x86_64.whl --dry-run",
+            notes=["exit statuses: 0 done, 1 unknown project or version, 2 a pinned version"],
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("project")
     parser.add_argument("targets", nargs="+", metavar="VERSION|FILENAME")
@@ -48,7 +55,13 @@ def register(
         "Never removes a version pinned with keep = [...] in pkgindex.toml, one matching "
         "--keep-pattern, one uploaded in the last --older-than days, or the last version that is "
         "not yanked. Prints the plan; --yes carries it out (removals are recorded like remove).",
-        epilog="exit statuses: 0 done (or planned), 1 failure, 2 usage error",
+        epilog=examples(
+            "pkgindex prune --root index --keep 5                 # the plan only",
+            "pkgindex prune --root index dace --keep 5 --older-than 30 --yes",
+            "pkgindex prune --root index --keep 3 --keep-pattern '*.post*' --json",
+            notes=["exit statuses: 0 done (or planned), 1 unknown project, 2 usage error"],
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("projects", nargs="*", metavar="PROJECT", help="default: every project")
     parser.add_argument("--keep", type=int, required=True, metavar="N", help="newest versions kept")
@@ -72,7 +85,15 @@ def register(
         "metadata file against the catalog (on every core), find orphans, missing files, removed "
         "files that are back, pages that are stale or disagree with the catalog, and sizes near "
         "GitHub's limits (100 MiB per file, 50 MiB warning, 1 GB per Pages site).",
-        epilog="exit statuses: 0 no problem (warnings allowed), 1 problems found, 2 usage error",
+        epilog=examples(
+            "pkgindex check --root index",
+            "pkgindex check --root s3://my-bucket/simple --json",
+            "pkgindex check --root index --install   # also install and import every project",
+            notes=[
+                "exit statuses: 0 no problem (warnings allowed), 1 problems found, 2 usage error"
+            ],
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _root(parser)
     parser.add_argument(
@@ -89,6 +110,11 @@ def register(
         help="set a project's status marker (PEP 792): active, archived, deprecated, quarantined",
         description="Archived and quarantined projects accept no new files; a quarantined "
         "project's pages offer no files. 'active' clears the marker.",
+        epilog=examples(
+            "pkgindex status --root index ghex archived --reason 'moved to ghex2'",
+            "pkgindex status --root index ghex active",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("project")
     parser.add_argument("state", choices=STATUSES, metavar="STATE", help=", ".join(STATUSES))
@@ -98,13 +124,12 @@ def register(
 
 
 def _root(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--root", default=".", help=ROOT_HELP)
-    add_store_options(parser)
+    add_root_argument(parser)
 
 
 def run_remove(args: argparse.Namespace) -> int:
     report = remove.remove(
-        store_from_args(args, args.root),
+        open_index(args),
         args.project,
         args.targets,
         reason=args.reason,
@@ -113,10 +138,11 @@ def run_remove(args: argparse.Namespace) -> int:
     verb = "would remove" if report.dry_run else "removed"
     lines = [f"{verb} {report.project}/{name}" for name in report.removed]
     done = "would be removed" if report.dry_run else "removed"
-    lines.append(f"{_count(len(report.removed), 'file')} {done} from {report.project}")
+    lines.append(f"{plural(len(report.removed), 'file')} {done} from {report.project}")
     emit(
         args,
         {
+            "command": "remove",
             "project": report.project,
             "dry_run": report.dry_run,
             "removed": list(report.removed),
@@ -124,13 +150,15 @@ def run_remove(args: argparse.Namespace) -> int:
             "written": list(report.written),
         },
         lines,
+        details=[f"written {page}" for page in report.written]
+        + [f"deleted {key}" for key in report.deleted],
     )
     return EXIT_OK
 
 
 def run_prune(args: argparse.Namespace) -> int:
     report = prune.prune(
-        store_from_args(args, args.root),
+        open_index(args),
         args.projects,
         keep=args.keep,
         older_than_days=args.older_than,
@@ -142,8 +170,8 @@ def run_prune(args: argparse.Namespace) -> int:
     size = sum(plan.size for plan in removals)
     projects = len({plan.project for plan in removals})
     what = (
-        f"{_count(len(removals), 'version')} ({_count(files, 'file')}, {_size(size)}) "
-        f"of {_count(projects, 'project')}"
+        f"{plural(len(removals), 'version')} ({plural(files, 'file')}, {_size(size)}) "
+        f"of {plural(projects, 'project')}"
     )
     summary = f"removed {what}" if report.applied else f"would remove {what}"
     if not removals:
@@ -151,7 +179,7 @@ def run_prune(args: argparse.Namespace) -> int:
     elif not report.applied:
         summary += "; run again with --yes to remove them"
     if args.json:
-        emit(args, {"applied": report.applied, "versions": _plans(report)}, [])
+        emit(args, {"command": "prune", "applied": report.applied, "versions": _plans(report)}, [])
     elif not args.quiet:
         _print_prune_table(report)
         print(summary)
@@ -198,11 +226,11 @@ def _print_prune_table(report: prune.PruneReport) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    store = store_from_args(args, args.root)
-    total = check.measure(store) if _interactive(args) else 0
-    with _progress(total) as advance, _installer(args, store) as install:
+    store = open_index(args)
+    with progress(args, "re-hashing files") as advance, _installer(args, store) as install:
         report = check.check_index(store, progress=advance, install=install)
     document = {
+        "command": "check",
         "ok": not report.problems,
         "problems": [_finding(f) for f in report.problems],
         "warnings": [_finding(f) for f in report.warnings],
@@ -212,11 +240,11 @@ def run_check(args: argparse.Namespace) -> int:
         "installed": list(report.installed),
     }
     lines = [f"{f.severity}: {f.path}: {f.message} [{f.kind}]" for f in report.findings]
-    lines += [f"{u.name}: {_count(u.files, 'file')}, {_size(u.size)}" for u in report.usage]
+    lines += [f"{u.name}: {plural(u.files, 'file')}, {_size(u.size)}" for u in report.usage]
     lines += [f"installed and imported {name}" for name in report.installed]
     lines.append(
-        f"{_count(len(report.problems), 'problem')}, {_count(len(report.warnings), 'warning')}; "
-        f"{_count(report.hashed, 'file')} re-hashed in {_count(len(report.usage), 'project')} "
+        f"{plural(len(report.problems), 'problem')}, {plural(len(report.warnings), 'warning')}; "
+        f"{plural(report.hashed, 'file')} re-hashed in {plural(len(report.usage), 'project')} "
         f"({_size(report.total_size)})"
     )
     emit(args, document, lines)
@@ -225,25 +253,6 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _finding(finding: check.Finding) -> dict[str, str]:
     return {"kind": finding.kind, "path": finding.path, "message": finding.message}
-
-
-def _interactive(args: argparse.Namespace) -> bool:
-    return sys.stderr.isatty() and not args.json and not args.quiet
-
-
-@contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr, only on a terminal and never with --json or -q."""
-    if not total:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
-
-    columns = (BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("re-hashing", total=total)
-        yield lambda size: bar.advance(task, size)
 
 
 @contextmanager
@@ -274,16 +283,13 @@ def _installer(args: argparse.Namespace, store: Store) -> Iterator[check.Install
 
 
 def run_status(args: argparse.Namespace) -> int:
-    store = store_from_args(args, args.root)
+    store = open_index(args)
     changed = status.set_status(store, args.project, args.state, args.reason)
     reason = f" ({args.reason})" if args.reason else ""
     line = f"{args.project}: {args.state}{reason}" + ("" if changed else " (unchanged)")
-    emit(args, {"project": args.project, "status": args.state, "changed": changed}, [line])
+    document = {"command": "status", "project": args.project, "status": args.state}
+    emit(args, {**document, "changed": changed}, [line])
     return EXIT_OK
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _size(size: int) -> str:

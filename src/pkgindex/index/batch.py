@@ -21,17 +21,28 @@ _BIG_FILE = 1 << 20  # bytes; batches of files this big on average are hashed in
 _BIG_BATCH = 64 << 20  # bytes; a few files adding up to this much are worth parallel hashing
 
 
-def inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
+Progress = Callable[[int, int], None]  # (files done, files in all)
+
+
+def inspect_many(
+    paths: Sequence[Path], progress: Progress | None = None
+) -> list[Inspected | PkgIndexError]:
     """Hash and read many files on every core.
 
     Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
     speed of every core without copying data between processes. Many small files go to
     processes, since their cost is the Python work of opening archives and parsing headers.
+    ``progress`` is called as files are done.
     """
+    report = progress or _no_progress
+    count = len(paths)
     workers = min(os.cpu_count() or 1, 8)
     total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
     if workers < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
-        outcomes = [_inspect_one(path) for path in paths]
+        outcomes = []
+        for path in paths:
+            outcomes.append(_inspect_one(path))
+            report(len(outcomes), count)
     else:
         from concurrent import futures  # deferred: costly to import, rarely needed
 
@@ -47,13 +58,20 @@ def inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
             )
         with pool:
             chunk = max(1, len(paths) // (workers * 8))
-            outcomes = list(pool.map(_inspect_one, paths, chunksize=chunk))
+            outcomes = []
+            for outcome in pool.map(_inspect_one, paths, chunksize=chunk):
+                outcomes.append(outcome)
+                report(len(outcomes), count)
     return [
         InvalidDistributionError(outcome[0], hint=outcome[1])
         if isinstance(outcome, tuple)
         else outcome
         for outcome in outcomes
     ]
+
+
+def _no_progress(done: int, total: int) -> None:
+    """Report nothing."""
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:

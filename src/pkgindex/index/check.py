@@ -33,7 +33,7 @@ SITE_LIMIT = 1_000_000_000  # GitHub Pages: a published site may be no larger th
 SITE_WARNING = 800_000_000
 
 Severity = Literal["error", "warning"]
-Progress = Callable[[int], None]  # called with a number of bytes hashed
+Progress = Callable[[int, int], None]  # files hashed so far, files to hash
 Installer = Callable[[NormalizedName, Path], str | None]  # an error message, or None
 
 
@@ -80,11 +80,6 @@ class _Audit:
 
     def add(self, kind: str, key: str, message: str, severity: Severity = "error") -> None:
         self.findings.append(Finding(kind=kind, path=key, message=message, severity=severity))
-
-
-def measure(store: Store) -> int:
-    """Bytes of distribution files the re-hash will read (for a progress bar)."""
-    return sum(sum(folder.sizes.values()) for folder in scan_root(store)[0])
 
 
 def check_index(
@@ -248,16 +243,15 @@ def _hash_all(
         try:
             with path.open("rb") as handle:
                 actual = hashlib.file_digest(handle, "sha256").hexdigest()
-                size = handle.tell()
         except OSError as exc:
             return key, expected, f"cannot read: {exc.strerror}"
-        if progress:
-            progress(size)
         return key, expected, actual
 
     workers = min(32, (os.cpu_count() or 1) * 2)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for path, expected, actual in pool.map(digest, items):
+        for done, (path, expected, actual) in enumerate(pool.map(digest, items), start=1):
+            if progress:
+                progress(done, len(items))
             if actual is not None and actual != expected:
                 what = "metadata file" if path.endswith(METADATA_SUFFIX) else "file"
                 detail = actual if actual.startswith("cannot") else f"sha256 {actual[:16]}…"

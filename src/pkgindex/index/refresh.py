@@ -30,7 +30,7 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import pages
-from pkgindex.index.batch import inspect_many
+from pkgindex.index.batch import Progress, inspect_many
 from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
@@ -97,12 +97,15 @@ def generate(
     verify: bool = False,
     skip_invalid: bool = False,
     clock: Clock | None = None,
+    progress: Progress | None = None,
     url: str | None = None,
 ) -> GenerateReport:
     """Scan every project folder in the store and bring the index up to date, in place.
 
-    ``url`` is the index's public URL for the install commands on the pages (else the one in
-    pkgindex.toml, else the one the pages were rendered with last time)."""
+    ``progress(done, total)`` is called as distribution files are read. ``url`` is the index's
+    public URL for the install commands on the pages (else the one in pkgindex.toml, else the
+    one the pages were rendered with last time).
+    """
 
     def attempt() -> GenerateReport:
         state = pages.read_root_state(store)
@@ -117,6 +120,7 @@ def generate(
             verify=verify,
             skip_invalid=skip_invalid,
             clock=clock or utc_now,
+            progress=progress,
             url=url,
         )
 
@@ -294,6 +298,7 @@ def _refresh(
     verify: bool,
     skip_invalid: bool,
     clock: Clock,
+    progress: Progress | None = None,
     url: str | None = None,
 ) -> GenerateReport:
     site = pages.load_site(store, url)
@@ -316,7 +321,7 @@ def _refresh(
         wanted.update(
             dict.fromkeys(_files_to_read(folder, catalog.project, batch, verify, problems), folder)
         )
-    found = _read_files(store, wanted, catalogs, problems)
+    found = _read_files(store, wanted, catalogs, problems, progress)
     if problems and not skip_invalid:
         raise ValidationError(problems) if len(problems) > 1 else problems[0]
     for problem in problems:
@@ -373,13 +378,14 @@ def _read_files(
     wanted: Mapping[str, Folder],
     catalogs: Mapping[NormalizedName, _Catalog],
     problems: list[PkgIndexError],
+    progress: Progress | None = None,
 ) -> dict[NormalizedName, dict[str, Inspected]]:
     """Inspect the wanted files (on every core); a published file whose bytes changed is a
     problem, whether or not it still parses."""
     found: dict[NormalizedName, dict[str, Inspected]] = {}
     keys = list(wanted)
     with store.local_paths(keys) as paths:
-        results = inspect_many([paths[key] for key in keys])
+        results = inspect_many([paths[key] for key in keys], progress)
         for key, result in zip(keys, results, strict=True):
             folder = wanted[key]
             filename = key.rpartition("/")[2]
@@ -585,7 +591,14 @@ def _inspect_candidates(
     paths: list[Path] = []
     seen: set[str] = set()
     for path in files:
-        if not path.is_file():
+        if path.is_dir():
+            problems.append(
+                InvalidDistributionError(
+                    f"{path}: a folder, not a distribution file",
+                    hint=f"pass the files in it, e.g. {path.as_posix().rstrip('/')}/*.whl",
+                )
+            )
+        elif not path.is_file():
             problems.append(PkgIndexError(f"{path}: no such file"))
         elif path.name in seen:
             problems.append(InvalidDistributionError(f"{path.name}: given twice"))

@@ -16,7 +16,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from pkgindex.errors import ConflictError, IntegrityError, PkgIndexError, StaleError, StoreError
+from pkgindex.errors import (
+    ConfigError,
+    ConflictError,
+    IntegrityError,
+    PkgIndexError,
+    StaleError,
+    StoreError,
+)
 from pkgindex.stores.base import ANY, Listing, ObjectInfo, RootListing, Versioned, check_key
 
 
@@ -371,11 +378,11 @@ def locked(root: Path) -> Iterator[None]:
     try:
         descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
-        raise PkgIndexError(
+        raise ConfigError(
             f"{root}: no such folder", hint="create it, or pass the index root with --root"
         ) from None
     except NotADirectoryError:
-        raise PkgIndexError(f"{root}: not a folder", hint="pass the index root folder") from None
+        raise ConfigError(f"{root}: not a folder", hint="pass the index root with --root") from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
