@@ -70,6 +70,7 @@ COMMANDS = {
 TASKS = {
     "start": ("demo", "init"),
     "keep an index of files": ("generate", "add", "yank", "unyank"),
+    "keep it healthy": ("check", "remove", "prune", "status"),
     "pull mode: build from source repositories": ("update", "build"),
     "GitHub and push mode": ("dispatch", "publish", "workflow"),
     "folders and buckets": ("sync",),
