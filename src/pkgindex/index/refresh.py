@@ -362,8 +362,9 @@ def _refresh(
         )
 
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
-    summaries = {**state.summaries, **our_summaries}
-    written += pages.write_root(store, state, names, site, fingerprints, summaries, merge=merge)
+    if not _root_unchanged(state, names, fingerprints, jobs, full_render):
+        summaries = {**state.summaries, **our_summaries}
+        written += pages.write_root(store, state, names, site, fingerprints, summaries, merge=merge)
     return GenerateReport(
         projects=tuple(names),
         indexed=tuple(indexed),
@@ -699,6 +700,29 @@ def _stored_sha256(store: Store, key: str) -> str | None:
         return None
     with store.local_paths([key]) as paths:
         return sha256_file(paths[key])
+
+
+def _root_unchanged(
+    state: RootState,
+    names: Sequence[str],
+    fingerprints: Mapping[str, str],
+    jobs: Sequence[_Job],
+    full_render: bool,
+) -> bool:
+    """True when the root pages would come out as they are: no project was rewritten, the same
+    projects, both root pages present (a deleted one is written again). Rendering the root of a
+    big index costs more than the rest of a warm run, so it is skipped then."""
+    summaries = state.private.get("summaries")
+    return (
+        not jobs
+        and not full_render
+        and list(state.names) == list(names)
+        and dict(state.fingerprints) == dict(fingerprints)
+        and isinstance(summaries, dict)
+        and summaries.keys() == set(names)
+        and PAGE_HTML in state.etags
+        and PAGE_JSON in state.etags
+    )
 
 
 def dependents(state: RootState, names: Iterable[str]) -> set[str]:
