@@ -6,7 +6,7 @@ import pytest
 
 from pkgindex.config import ProjectConfig
 from pkgindex.errors import ConfigError
-from pkgindex.pull.builder import settings_digest, top_level_modules
+from pkgindex.pull.builder import settings_digest
 from pkgindex.pull.gitsource import (
     check_owner,
     check_ref,
@@ -16,6 +16,7 @@ from pkgindex.pull.gitsource import (
     ref_problems,
 )
 from pkgindex.pull.vcs import RetryPolicy
+from pkgindex.pull.verify import top_level_modules
 
 
 @pytest.mark.parametrize(

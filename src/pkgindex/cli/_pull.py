@@ -10,6 +10,7 @@ from typing import Any
 from pkgindex.cli import emit
 from pkgindex.config import load_config
 from pkgindex.errors import EXIT_OK
+from pkgindex.pull import demo as demos
 from pkgindex.pull import update as pipelines
 from pkgindex.pull.vcs import RetryPolicy
 
@@ -60,7 +61,11 @@ def register(
     build.add_argument("--ref", help="branch, tag or full commit SHA (default: the default branch)")
     build.add_argument("-o", "--out-dir", default=Path("dist"), type=Path, help="default: dist")
     build.add_argument(
-        "--root", type=Path, default=Path("."), help="folder with pkgindex.toml (default: .)"
+        "--root",
+        type=Path,
+        default=Path("."),
+        help="folder with pkgindex.toml; when it is an index, verification takes the projects it "
+        "hosts from it (default: .)",
     )
     _add_frontend(build)
     build.set_defaults(func=run_build)
@@ -104,11 +109,13 @@ def run_update(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    own_index = args.root.resolve().as_uri() if (args.root / "index.html").is_file() else None
     report = pipelines.build(
         args.source,
         args.out_dir,
         ref=args.ref,
         config=load_config(args.root),
+        own_index=own_index,
         frontend=args.frontend,
         stream=args.verbose >= 2,
     )
@@ -123,7 +130,7 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    report = pipelines.demo(args.root, stream=args.verbose >= 2)
+    report = demos.demo(args.root, stream=args.verbose >= 2)
     url = report.index_url
     lines = [
         f"index: {report.root}",
