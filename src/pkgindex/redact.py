@@ -84,9 +84,12 @@ class Redactor:
     secrets: tuple[str, ...] = ()
 
     @classmethod
-    def for_values(cls, values: Iterable[str]) -> Redactor:
+    def for_values(
+        cls, values: Iterable[str], *, min_length: int = MIN_SECRET_LENGTH
+    ) -> Redactor:
+        """Secrets in every spelling; those shorter than ``min_length`` only inside URLs."""
         forms = {form for value in values if value for form in spellings(value)}
-        kept = sorted((s for s in forms if len(s) >= MIN_SECRET_LENGTH), key=len, reverse=True)
+        kept = sorted((s for s in forms if len(s) >= min_length), key=len, reverse=True)
         return cls(tuple(kept))
 
     def with_secrets(self, values: Iterable[str]) -> Redactor:

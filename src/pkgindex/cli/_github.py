@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pkgindex.cli import emit
-from pkgindex.config import DEFAULT_TITLE
+from pkgindex.config import DEFAULT_TITLE, load_config
 from pkgindex.github.dispatch import DEFAULT_API_URL, DispatchRequest, dispatch, read_token
 from pkgindex.github.scaffold import InitOptions, ProjectSource, init_index
 from pkgindex.github.workflows import (
@@ -146,6 +146,13 @@ def _register_workflow(subparsers: Subparsers, common: argparse.ArgumentParser) 
         "index", parents=[common, shared], help="the index repository's update workflow"
     )
     index.add_argument("--no-pages", action="store_true", help="leave out the Pages deployment")
+    index.add_argument(
+        "--root",
+        type=Path,
+        default=Path("."),
+        help="index root whose pkgindex.toml names the apt-packages and platform tools the "
+        "builds need (default: .)",
+    )
     index.set_defaults(func=run_workflow)
     dependent = kinds.add_parser(
         "dependent",
@@ -164,10 +171,13 @@ def _register_workflow(subparsers: Subparsers, common: argparse.ArgumentParser) 
 
 def run_workflow(args: argparse.Namespace) -> int:
     if args.kind == "index":
+        config = load_config(args.root)
         text = index_workflow(
             branch=args.branch,
             requirement=args.pkgindex_requirement,
             deploy_pages=not args.no_pages,
+            apt_packages=config.apt_packages,
+            platform=config.needs_platform_tools,
         )
     else:
         text = dependent_workflow(
