@@ -84,9 +84,7 @@ class Redactor:
     secrets: tuple[str, ...] = ()
 
     @classmethod
-    def for_values(
-        cls, values: Iterable[str], *, min_length: int = MIN_SECRET_LENGTH
-    ) -> Redactor:
+    def for_values(cls, values: Iterable[str], *, min_length: int = MIN_SECRET_LENGTH) -> Redactor:
         """Secrets in every spelling; those shorter than ``min_length`` only inside URLs."""
         forms = {form for value in values if value for form in spellings(value)}
         kept = sorted((s for s in forms if len(s) >= min_length), key=len, reverse=True)
