@@ -235,14 +235,14 @@ def _missing_submodule_commit(
         )
         for line in found.output.splitlines():
             key, _, value = line.partition(" ")
-            if value != path:
+            full_path = (root.relative_to(dest) / value).as_posix()
+            if path not in (value, full_path):  # git names it from the top or from its parent
                 continue
             url = runner.run(
                 ["git", "config", "--file", ".gitmodules", key.removesuffix(".path") + ".url"],
                 step="git-submodule-url",
                 cwd=root,
             )
-            full_path = (root.relative_to(dest) / value).as_posix()
             return full_path, commit, url.output.strip()
     return path, commit, "?"
 
