@@ -154,3 +154,12 @@ def test_build_json_never_shows_url_credentials(
     assert report["source"] == f"file://localhost{path}"
     for secret in ("p%40ssw0rd-Secret", "p@ssw0rd-Secret"):
         assert secret not in captured.out + captured.err
+
+
+def test_build_a_relative_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_sample_project(tmp_path / "widgets", name="widgets", module="widgets")
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "widgets", "-o", "out"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "out" / "widgets-1.0.0-py3-none-any.whl").is_file()

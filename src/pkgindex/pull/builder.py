@@ -98,7 +98,7 @@ def _project_dir(source: Path, subdirectory: str) -> Path:
         raise ConfigError(
             f"subdirectory {subdirectory!r} must be a relative path inside the source"
         )
-    project_dir = source / relative
+    project_dir = (source / relative).resolve()
     if not (project_dir / "pyproject.toml").is_file() and not (project_dir / "setup.py").is_file():
         raise BuildError(
             f"{project_dir}: no pyproject.toml or setup.py",

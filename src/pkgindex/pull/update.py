@@ -218,7 +218,7 @@ def build(
                 checkout = fetch_source(
                     url, check_ref(ref or "HEAD"), work / "source", runner=runner
                 )
-        tree = checkout.path if checkout else Path(source)
+        tree = checkout.path if checkout else Path(source).resolve()
         built = SourceCheckout(
             path=tree,
             url=redact_url(source),
