@@ -56,6 +56,15 @@ class IntegrityError(PkgIndexError):
     """A published file's bytes no longer match its catalog entry."""
 
 
+class StoreError(PkgIndexError):
+    """The store holding the index (a folder, a bucket) could not be read or written."""
+
+
+class StaleError(StoreError):
+    """A conditional write lost a race: the object changed since it was read (re-read, merge and
+    retry; see pkgindex.stores.base)."""
+
+
 class GitError(PkgIndexError):
     """A git operation (clone, fetch, commit, push) failed."""
 

@@ -24,6 +24,7 @@ from importlib.metadata import distributions
 from pathlib import Path
 
 import pytest
+from tests.integration.s3_fixtures import s3_server  # noqa: F401 (a fixture: an S3 API)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

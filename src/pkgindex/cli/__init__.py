@@ -48,6 +48,7 @@ COMMANDS = {
     "init": "github",
     "workflow": "github",
     "publish": "github",
+    "sync": "stores",
 }
 
 

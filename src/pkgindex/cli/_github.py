@@ -119,14 +119,14 @@ def run_init(args: argparse.Namespace) -> int:
     report = init_index(args.root, options, force=args.force)
     lines = [f"{outcome:9} {path}" for path, outcome in report.files.items()]
     root = report.root.resolve()
-    lines += [f"written   {path.relative_to(root)}" for path in report.pages.written]
+    lines += [f"written   {key}" for key in report.pages.written]
     if report.kept:
         lines.append("kept files differ from what init writes; pass --force to overwrite them")
     document: dict[str, Any] = {
         "command": "init",
         "root": str(report.root),
         "files": dict(report.files),
-        "pages_written": [str(path) for path in report.pages.written],
+        "pages_written": [str(root / key) for key in report.pages.written],
     }
     emit(args, document, lines)
     return 0

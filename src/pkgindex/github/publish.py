@@ -25,6 +25,7 @@ from pkgindex.index.refresh import AddReport, Clock, add_files
 from pkgindex.process import Runner
 from pkgindex.pull.gitsource import check_ref, redact_url, url_secrets
 from pkgindex.pull.vcs import RetryPolicy, clone_index, commit_and_push
+from pkgindex.stores.local import LocalStore
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,9 @@ def _publish(
         reports: list[AddReport] = []
 
         def apply(root: Path) -> str | None:
-            report = add_files(root, sources, replace=replace, provenance=provenance, clock=clock)
+            report = add_files(
+                LocalStore(root), sources, replace=replace, provenance=provenance, clock=clock
+            )
             reports.append(report)
             return commit_message(report)
 

@@ -26,6 +26,7 @@ from pkgindex.errors import ConfigError
 from pkgindex.github.workflows import DEFAULT_REQUIREMENT, INDEX_WORKFLOW_PATH, index_workflow
 from pkgindex.index.refresh import Clock, GenerateReport, generate
 from pkgindex.stores import local as storage
+from pkgindex.stores.local import LocalStore
 
 Outcome = Literal["written", "unchanged", "kept"]
 
@@ -102,7 +103,7 @@ def init_index(
     files = scaffold_files(options)
     root.mkdir(parents=True, exist_ok=True)
     outcomes = {path: _place(root / path, data, force=force) for path, data in files.items()}
-    pages = generate(root, clock=clock)
+    pages = generate(LocalStore(root), clock=clock)
     return InitReport(root=root, files=outcomes, pages=pages)
 
 

@@ -46,6 +46,7 @@ class RootState:
 
     names: tuple[str, ...] = ()
     private: Mapping[str, Any] = field(default_factory=dict)
+    etags: Mapping[str, str] = field(default_factory=dict)  # of the root pages, as read
 
     @property
     def fingerprints(self) -> Mapping[str, str]:
@@ -53,15 +54,17 @@ class RootState:
         return value if isinstance(value, dict) else {}
 
 
-def root_state(data: bytes) -> RootState:
+def root_state(data: bytes, *, etags: Mapping[str, str] | None = None) -> RootState:
     """Read the root index.json; a damaged one is as good as none (it is all derived data)."""
+    etags = dict(etags or {})
     try:
         document = json.loads(data)
         names = tuple(str(entry["name"]) for entry in document["projects"])
         private = document.get(PRIVATE_KEY, {})
     except (ValueError, KeyError, TypeError, AttributeError):
-        return RootState()
-    return RootState(names=names, private=private if isinstance(private, dict) else {})
+        return RootState(etags=etags)
+    private = private if isinstance(private, dict) else {}
+    return RootState(names=names, private=private, etags=etags)
 
 
 def _file_from_json(entry: Mapping[str, Any]) -> IndexFile:

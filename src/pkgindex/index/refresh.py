@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -25,6 +27,7 @@ from pkgindex.errors import (
     IntegrityError,
     InvalidDistributionError,
     PkgIndexError,
+    StaleError,
     ValidationError,
 )
 from pkgindex.index import pages
@@ -38,17 +41,22 @@ from pkgindex.index.distfile import (
 from pkgindex.index.model import IndexFile, Project, SiteInfo, format_upload_time
 from pkgindex.index.scan import (
     METADATA_SUFFIX,
+    PAGE_HTML,
     PAGE_JSON,
     Folder,
     project_fingerprint,
     scan_folder,
     scan_root,
 )
-from pkgindex.stores import local as storage
+from pkgindex.stores.base import ANY, Store
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+
+ATTEMPTS = 8  # runs of a refresh whose conditional page writes lost a race to another writer
+CATALOG_LIMIT = 64 << 20  # bytes: a project's index.json larger than this is refused
 
 
 def utc_now() -> datetime:
@@ -60,7 +68,7 @@ class GenerateReport:
     projects: tuple[str, ...]
     indexed: tuple[str, ...]  # files read and added to the catalog in this run
     dropped: tuple[str, ...]  # catalog entries whose file has disappeared
-    written: tuple[Path, ...]
+    written: tuple[str, ...]  # keys in the store
     skipped: tuple[PkgIndexError, ...] = ()
 
 
@@ -68,8 +76,9 @@ class GenerateReport:
 class AddReport:
     added: tuple[str, ...]
     unchanged: tuple[str, ...]
-    written: tuple[Path, ...]
+    written: tuple[str, ...]  # keys in the store
     skipped: tuple[PkgIndexError, ...] = ()
+    repaired: tuple[str, ...] = ()  # published files whose stored bytes were restored
 
 
 @dataclass(slots=True, kw_only=True)
@@ -82,19 +91,19 @@ class _Batch:
 
 
 def generate(
-    root: Path,
+    store: Store,
     *,
     verify: bool = False,
     skip_invalid: bool = False,
     clock: Clock | None = None,
 ) -> GenerateReport:
-    """Scan every project folder under ROOT and bring the index up to date, in place."""
-    root = root.resolve()
-    with storage.locked(root):
-        state = pages.read_root_state(root)
-        folders, problems = scan_root(root, trusted=state.fingerprints)
+    """Scan every project folder in the store and bring the index up to date, in place."""
+
+    def attempt() -> GenerateReport:
+        state = pages.read_root_state(store)
+        folders, problems = scan_root(store, trusted=state.fingerprints)
         return _refresh(
-            root,
+            store,
             folders,
             state=state,
             all_names=[folder.name for folder in folders],
@@ -105,9 +114,27 @@ def generate(
             clock=clock or utc_now,
         )
 
+    with store.lock():
+        return retrying(attempt, store.location)
+
+
+def retrying(attempt: Callable[[], T], what: str) -> T:
+    """Run ``attempt`` again (with a short random pause) while it loses races to other writers:
+    each run re-reads what it merges, so nothing another writer wrote is lost."""
+    for number in range(ATTEMPTS):
+        try:
+            return attempt()
+        except StaleError as exc:
+            log.info("%s; re-reading and merging (attempt %d)", exc.message, number + 2)
+            time.sleep(random.uniform(0, 0.02 * 2**number))
+    raise StaleError(
+        f"{what}: other writers kept changing the same pages; gave up after {ATTEMPTS} attempts",
+        hint="everything written so far is valid; run the command again",
+    )
+
 
 def add_files(
-    root: Path,
+    store: Store,
     files: Sequence[Path],
     *,
     provenance: Mapping[str, Any] | None = None,
@@ -117,76 +144,124 @@ def add_files(
 ) -> AddReport:
     """Validate distribution files, place them in their project folders, update the pages.
 
-    The same file again (same name, same bytes) is a no-op. The same name with other bytes is
+    The same file again (same name, same bytes) is a no-op; a file that is present but not
+    listed (an interrupted ``add``) gets listed; a published file whose stored bytes no longer
+    match the catalog is restored from the same bytes. The same name with other bytes is
     refused with ConflictError, unless ``replace`` (which records the replacement).
     """
-    root = root.resolve()
-    with storage.locked(root):
+    with store.lock():
         inspected, problems = _inspect_candidates(files)
-        accepted, unchanged, conflicts = _check_against_index(root, inspected, replace=replace)
-        problems += conflicts
+        checked = _check_against_index(store, inspected, replace=replace)
+        problems += checked.conflicts
         if problems and not skip_invalid:
             raise ValidationError(problems) if len(problems) > 1 else problems[0]
         batch = _Batch()
-        for path, item in accepted:
-            target = root / item.dist.name / item.dist.filename
-            if target.exists():
+        for path, item in checked.accepted:
+            key = f"{item.dist.name}/{item.dist.filename}"
+            if item.dist.filename in checked.replaced:
                 batch.replaced.add(item.dist.filename)
-            storage.copy_atomic(path, target)
+                store.overwrite(key, path)
+            elif item.dist.filename in checked.repaired:
+                store.overwrite(key, path)
+            else:
+                store.create(key, path)  # False: an interrupted add left it; list it now
             batch.known[item.dist.filename] = item
             if provenance is not None:
                 batch.provenance[item.dist.filename] = provenance
-        names = sorted({item.dist.name for _, item in accepted})
-        folders = [folder for name in names if (folder := scan_folder(root, root / name)[0])]
-        state = pages.read_root_state(root)
-        report = _refresh(
-            root,
-            folders,
-            state=state,
-            all_names=_known_project_names(root, state, names),
-            batch=batch,
-            problems=[],
-            verify=False,
-            skip_invalid=skip_invalid,
-            clock=clock or utc_now,
-        )
+        names = sorted({item.dist.name for _, item in checked.accepted})
+
+        def attempt() -> GenerateReport:
+            folders = [folder for name in names if (folder := scan_folder(store, name)[0])]
+            state = pages.read_root_state(store)
+            return _refresh(
+                store,
+                folders,
+                state=state,
+                all_names=_known_project_names(store, state, names),
+                batch=batch,
+                problems=[],
+                verify=False,
+                skip_invalid=skip_invalid,
+                clock=clock or utc_now,
+            )
+
+        report = retrying(attempt, store.location) if names else None
+    repaired = set(checked.repaired)
     return AddReport(
-        added=tuple(item.dist.filename for _, item in accepted),
-        unchanged=tuple(unchanged),
-        written=report.written,
-        skipped=tuple(problems) + report.skipped,
+        added=tuple(
+            item.dist.filename for _, item in checked.accepted if item.dist.filename not in repaired
+        ),
+        unchanged=tuple(checked.unchanged),
+        repaired=tuple(checked.repaired),
+        written=report.written if report else (),
+        skipped=tuple(problems) + (report.skipped if report else ()),
     )
 
 
-def load_project(root: Path, name: str) -> Project | None:
+def load_project(store: Store, name: str) -> Project | None:
     """The catalog entry of one project, or None if the index does not have it."""
+    loaded = read_project(store, name)
+    return loaded[0] if loaded else None
+
+
+def read_project(store: Store, name: str) -> tuple[Project, dict[str, str | None]] | None:
+    """A project's catalog entry with its pages' ETags (for :func:`write_project`)."""
     normalized = canonicalize_name(name)
-    path = root / normalized / PAGE_JSON
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    key = f"{normalized}/{PAGE_JSON}"
+    found = store.read(key, max_size=CATALOG_LIMIT)
+    if found is None:
         return None
-    return project_from_json(data, name=normalized, origin=str(path))
+    html = store.stat(f"{normalized}/{PAGE_HTML}")
+    project = project_from_json(found.data, name=normalized, origin=store.describe(key))
+    return project, {PAGE_JSON: found.etag, PAGE_HTML: html.etag if html else None}
 
 
-def write_project(root: Path, project: Project) -> list[Path]:
-    """Render one project's pages from a changed catalog entry (yank, remove) and the root."""
-    site = pages.load_site(root)
-    state = pages.read_root_state(root)
+def write_project(store: Store, project: Project, etags: Mapping[str, str | None]) -> list[str]:
+    """Render one project's pages from a changed catalog entry (yank, remove) and the root.
+
+    ``etags`` are those :func:`read_project` returned: StaleError if a page changed since.
+    """
+    site = pages.load_site(store)
+    state = pages.read_root_state(store)
     rendered = pages.render_pages(project, site)
-    written = pages.write_pages(root / project.name, rendered)
-    fingerprints = dict(state.fingerprints)
-    fingerprints[project.name] = project_fingerprint(project, rendered)
-    names = _known_project_names(root, state, [project.name])
-    written += pages.write_root(root, names, site, fingerprints)
+    written = pages.write_pages(store, project.name, rendered, etags)
+    ours: dict[str, str] = {project.name: project_fingerprint(project, rendered)}
+    names = _known_project_names(store, state, [project.name])
+
+    def merge(theirs: RootState) -> tuple[list[str], dict[str, str]]:
+        return sorted({*theirs.names, *names}), {**theirs.fingerprints, **ours}
+
+    written += pages.write_root(
+        store, state, names, site, {**state.fingerprints, **ours}, merge=merge
+    )
     return written
+
+
+def update_project(
+    store: Store, name: str, change: Callable[[Project], Project | None]
+) -> Project | None:
+    """Read a project, apply ``change`` (None: nothing to write) and write its pages, re-reading
+    and re-applying while another writer changes them first. None if there is no such project.
+    Call it under ``store.lock()``."""
+
+    def attempt() -> Project | None:
+        loaded = read_project(store, name)
+        if loaded is None:
+            return None
+        project, etags = loaded
+        changed = change(project)
+        if changed is not None:
+            write_project(store, changed, etags)
+        return project
+
+    return retrying(attempt, store.describe(canonicalize_name(name)))
 
 
 # --- the refresh ----------------------------------------------------------------------------
 
 
 def _refresh(
-    root: Path,
+    store: Store,
     folders: Sequence[Folder],
     *,
     state: RootState,
@@ -197,59 +272,53 @@ def _refresh(
     skip_invalid: bool,
     clock: Clock,
 ) -> GenerateReport:
-    site = pages.load_site(root)
+    site = pages.load_site(store)
     full_render = verify or not pages.same_site(state, site)
     fingerprints: dict[str, str] = dict(state.fingerprints)
-    catalogs: dict[NormalizedName, Project] = {}
-    wanted: dict[Path, Folder] = {}  # files to read, with their folder
+    catalogs: dict[NormalizedName, _Catalog] = {}
+    wanted: dict[str, Folder] = {}  # keys of the files to read, with their folder
     for folder in folders:
         unchanged = fingerprints.get(folder.name) == folder.fingerprint
         if unchanged and not full_render and not batch.known.keys() & folder.sizes.keys():
             continue  # same files, same sizes, pages in place: nothing to read or write
-        catalogs[folder.name] = catalog = _load_catalog(folder, problems)
+        catalogs[folder.name] = catalog = _load_catalog(store, folder, problems)
         wanted.update(
-            dict.fromkeys(_files_to_read(folder, catalog, batch, verify, problems), folder)
+            dict.fromkeys(_files_to_read(folder, catalog.project, batch, verify, problems), folder)
         )
-    found: dict[NormalizedName, dict[str, Inspected]] = {name: {} for name in catalogs}
-    for path, result in zip(wanted, inspect_many(list(wanted)), strict=True):
-        folder = wanted[path]
-        entry = catalogs[folder.name].file(path.name)
-        if isinstance(result, PkgIndexError):
-            # a published file that no longer parses: what matters is that its bytes changed
-            if entry is not None and sha256_file(path) != entry.sha256:
-                problems.append(_changed_error(folder, entry, "its sha256 differs"))
-            else:
-                result.message = f"{folder.name}/{result.message}"  # where, like layout errors
-                problems.append(result)
-        elif entry is not None and entry.sha256 != result.sha256:
-            problems.append(_changed_error(folder, entry, "its sha256 differs"))
-        else:
-            found[folder.name][path.name] = result
+    found = _read_files(store, wanted, catalogs, problems)
     if problems and not skip_invalid:
         raise ValidationError(problems) if len(problems) > 1 else problems[0]
     for problem in problems:
         log.warning("skipped: %s", problem.message)
 
     now = clock()
-    jobs: list[tuple[Folder, Project, dict[str, bytes]]] = []
+    jobs: list[_Job] = []
     indexed: list[str] = []
     dropped: list[str] = []
     for folder in folders:
         if folder.name not in catalogs:
             continue
-        read = found[folder.name]
+        read = found.get(folder.name, {})
         read.update({k: v for k, v in batch.known.items() if k in folder.sizes})
-        project, metadata, new, gone = _merge(folder, catalogs[folder.name], read, batch, now)
+        catalog = catalogs[folder.name]
+        project, metadata, new, gone = _merge(folder, catalog.project, read, batch, now)
         indexed += new
         dropped += gone
-        jobs.append((folder, project, metadata))
-    written: list[Path] = []
-    for name, paths, fingerprint in _run_writes(jobs, site):
-        written += paths
-        fingerprints[name] = fingerprint
+        jobs.append(_Job(folder=folder, project=project, metadata=metadata, etags=catalog.etags))
+    written: list[str] = []
+    ours: dict[str, str] = {}  # fingerprints of the folders written
+    for name, keys, fingerprint in _run_writes(store, jobs, site):
+        written += keys
+        ours[name] = fingerprint
     names = sorted(set(all_names))
+    fingerprints.update(ours)
+
+    def merge(theirs: RootState) -> tuple[list[str], dict[str, str]]:
+        merged = sorted({*theirs.names, *names})
+        return merged, {**theirs.fingerprints, **ours}
+
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
-    written += pages.write_root(root, names, site, fingerprints)  # a few ms: always checked
+    written += pages.write_root(store, state, names, site, fingerprints, merge=merge)
     return GenerateReport(
         projects=tuple(names),
         indexed=tuple(indexed),
@@ -259,24 +328,70 @@ def _refresh(
     )
 
 
+def _read_files(
+    store: Store,
+    wanted: Mapping[str, Folder],
+    catalogs: Mapping[NormalizedName, _Catalog],
+    problems: list[PkgIndexError],
+) -> dict[NormalizedName, dict[str, Inspected]]:
+    """Inspect the wanted files (on every core); a published file whose bytes changed is a
+    problem, whether or not it still parses."""
+    found: dict[NormalizedName, dict[str, Inspected]] = {}
+    keys = list(wanted)
+    with store.local_paths(keys) as paths:
+        results = inspect_many([paths[key] for key in keys])
+        for key, result in zip(keys, results, strict=True):
+            folder = wanted[key]
+            filename = key.rpartition("/")[2]
+            entry = catalogs[folder.name].project.file(filename)
+            if isinstance(result, PkgIndexError):
+                if entry is not None and sha256_file(paths[key]) != entry.sha256:
+                    problems.append(_changed_error(folder, entry, "its sha256 differs"))
+                else:
+                    result.message = f"{folder.name}/{result.message}"  # where, like layouts
+                    problems.append(result)
+            elif entry is not None and entry.sha256 != result.sha256:
+                problems.append(_changed_error(folder, entry, "its sha256 differs"))
+            else:
+                found.setdefault(folder.name, {})[filename] = result
+    return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Catalog:
+    project: Project
+    etags: Mapping[str, str | None]  # of the pages as read: they are replaced on these
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Job:
+    folder: Folder
+    project: Project
+    metadata: Mapping[str, bytes]
+    etags: Mapping[str, str | None]
+
+
 def _run_writes(
-    jobs: Sequence[tuple[Folder, Project, dict[str, bytes]]], site: SiteInfo
-) -> list[tuple[NormalizedName, list[Path], str]]:
+    store: Store, jobs: Sequence[_Job], site: SiteInfo
+) -> list[tuple[NormalizedName, list[str], str]]:
     """Write metadata files, then pages, per folder; return what was written and the folder's
     new fingerprint. Folders go in parallel: file creation is I/O-bound, and slow on some file
-    systems, and threads overlap it."""
+    systems and on every bucket, and threads overlap it."""
 
-    def write_folder(
-        job: tuple[Folder, Project, dict[str, bytes]],
-    ) -> tuple[NormalizedName, list[Path], str]:
-        folder, project, metadata = job
+    def write_folder(job: _Job) -> tuple[NormalizedName, list[str], str]:
+        folder, project = job.folder, job.project
         written = []
-        for filename, data in metadata.items():
+        for filename, data in job.metadata.items():
             name = filename + METADATA_SUFFIX
-            if storage.write_if_changed(folder.path / name, data, exists=name in folder.metadata):
-                written.append(folder.path / name)
+            key = folder.key(name)
+            if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
+                changed = store.replace(key, data, etag=ANY)
+            else:
+                changed = store.create(key, data)
+            if changed:
+                written.append(key)
         rendered = pages.render_pages(project, site)
-        written += pages.write_pages(folder.path, rendered)
+        written += pages.write_pages(store, folder.name, rendered, job.etags)
         return project.name, written, project_fingerprint(project, rendered)
 
     if len(jobs) < 8:
@@ -287,22 +402,31 @@ def _run_writes(
         return list(pool.map(write_folder, jobs))
 
 
-def _load_catalog(folder: Folder, problems: list[PkgIndexError]) -> Project:
+def _load_catalog(store: Store, folder: Folder, problems: list[PkgIndexError]) -> _Catalog:
+    html_etag = folder.etags.get(PAGE_HTML) if PAGE_HTML in folder.pages else None
+    empty = Project(name=folder.name)
     if PAGE_JSON not in folder.pages:
-        return Project(name=folder.name)
-    path = folder.path / PAGE_JSON
+        return _Catalog(project=empty, etags={PAGE_HTML: html_etag, PAGE_JSON: None})
+    key = folder.key(PAGE_JSON)
     try:
-        return project_from_json(path.read_bytes(), name=folder.name, origin=str(path))
+        found = store.read(key, max_size=CATALOG_LIMIT)
+        if found is None:
+            raise StaleError(f"{store.describe(key)}: removed by another writer")
+        project = project_from_json(found.data, name=folder.name, origin=store.describe(key))
     except IntegrityError as exc:
         problems.append(exc)
-        return Project(name=folder.name)
+        stat = store.stat(key)
+        return _Catalog(
+            project=empty, etags={PAGE_HTML: html_etag, PAGE_JSON: stat.etag if stat else None}
+        )
+    return _Catalog(project=project, etags={PAGE_HTML: html_etag, PAGE_JSON: found.etag})
 
 
 def _files_to_read(
     folder: Folder, catalog: Project, batch: _Batch, verify: bool, problems: list[PkgIndexError]
-) -> dict[Path, NormalizedName]:
+) -> list[str]:
     """New files, wheels whose .metadata file is missing, and with ``verify`` every file."""
-    wanted: dict[Path, NormalizedName] = {}
+    wanted: list[str] = []
     for filename, size in folder.sizes.items():
         if filename in batch.known:
             continue
@@ -318,7 +442,7 @@ def _files_to_read(
         if entry is None and not _belongs(folder, filename, problems):
             continue
         if entry is None or verify or missing_metadata:
-            wanted[folder.path / filename] = folder.name
+            wanted.append(folder.key(filename))
     return wanted
 
 
@@ -434,39 +558,69 @@ def _inspect_candidates(
     return accepted, problems
 
 
+@dataclass(slots=True, kw_only=True)
+class _Checked:
+    accepted: list[tuple[Path, Inspected]] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    replaced: set[str] = field(default_factory=set)  # accepted over other bytes (--replace)
+    repaired: list[str] = field(default_factory=list)  # accepted to restore damaged bytes
+    conflicts: list[PkgIndexError] = field(default_factory=list)
+
+
 def _check_against_index(
-    root: Path, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool
-) -> tuple[list[tuple[Path, Inspected]], list[str], list[PkgIndexError]]:
-    """Split files to add into new ones, identical re-adds and conflicts."""
-    accepted: list[tuple[Path, Inspected]] = []
-    unchanged: list[str] = []
-    conflicts: list[PkgIndexError] = []
+    store: Store, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool
+) -> _Checked:
+    """Split files to add into new ones, identical re-adds, repairs and conflicts.
+
+    What is stored counts as well as what is listed: a file present but unlisted (an
+    interrupted add) is accepted if it has the same bytes, and a listed file whose stored bytes
+    no longer match the catalog is repaired from the same bytes.
+    """
+    checked = _Checked()
     catalogs: dict[str, Project | None] = {}
     for path, item in inspected:
-        name = item.dist.name
+        name, filename = item.dist.name, item.dist.filename
         if name not in catalogs:
-            catalogs[name] = load_project(root, name)
+            catalogs[name] = load_project(store, name)
         project = catalogs[name]
-        entry = project.file(item.dist.filename) if project else None
-        target = root / name / item.dist.filename
-        existing = entry.sha256 if entry else (sha256_file(target) if target.exists() else None)
-        if existing is None or (replace and existing != item.sha256):
-            accepted.append((path, item))
-        elif existing == item.sha256:
-            unchanged.append(item.dist.filename)
+        entry = project.file(filename) if project else None
+        stored = _stored_sha256(store, f"{name}/{filename}")
+        listed = entry.sha256 if entry else None
+        if (listed or stored) is None:
+            checked.accepted.append((path, item))
+        elif (listed or stored) == item.sha256:
+            if listed is None or stored != listed:  # unlisted, missing or damaged: complete it
+                checked.accepted.append((path, item))
+                if listed is not None and stored is not None:
+                    log.warning("%s/%s: stored bytes differ from the catalog", name, filename)
+                    checked.repaired.append(filename)
+                elif listed is not None:
+                    checked.repaired.append(filename)
+            else:
+                checked.unchanged.append(filename)
+        elif replace:
+            checked.accepted.append((path, item))
+            checked.replaced.add(filename)
         else:
-            conflicts.append(
+            checked.conflicts.append(
                 ConflictError(
-                    f"{item.dist.filename}: the index already has a different file with this name",
+                    f"{filename}: the index already has a different file with this name",
                     hint="published files are immutable: build it under a new version "
                     "(see version-template in pkgindex.toml), yank the old one, or pass --replace",
                 )
             )
-    return accepted, unchanged, conflicts
+    return checked
 
 
-def _known_project_names(root: Path, state: RootState, extra: Iterable[str]) -> list[str]:
-    names = state.names or tuple(folder.name for folder in scan_root(root)[0])
+def _stored_sha256(store: Store, key: str) -> str | None:
+    if store.stat(key) is None:
+        return None
+    with store.local_paths([key]) as paths:
+        return sha256_file(paths[key])
+
+
+def _known_project_names(store: Store, state: RootState, extra: Iterable[str]) -> list[str]:
+    names = state.names or tuple(folder.name for folder in scan_root(store)[0])
     return sorted(set(names) | set(extra))
 
 
@@ -474,19 +628,14 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def set_yanked(root: Path, name: str, target: str, reason: str | None) -> list[str]:
+def set_yanked(store: Store, name: str, target: str, reason: str | None) -> list[str]:
     """Yank (reason is a string, maybe empty) or un-yank (None) a version or one file.
 
     Returns the filenames whose state changed. Yanked files stay listed and downloadable.
     """
-    root = root.resolve()
-    with storage.locked(root):
-        project = load_project(root, name)
-        if project is None:
-            raise PkgIndexError(
-                f"{name}: no such project in {root}",
-                hint="check the name, or run 'pkgindex generate' first",
-            )
+    changed: list[str] = []
+
+    def change(project: Project) -> Project:
         matches = [f for f in project.files if target in (f.filename, f.version)]
         if not matches:
             matches = [f for f in project.files if _same_version(f.version, target)]
@@ -495,10 +644,17 @@ def set_yanked(root: Path, name: str, target: str, reason: str | None) -> list[s
                 f"{project.name}: no file or version {target!r}",
                 hint=f"versions: {', '.join(project.versions) or 'none'}",
             )
-        changed = [f.filename for f in matches if f.yanked != reason]
+        changed[:] = [f.filename for f in matches if f.yanked != reason]
         files = [replace(f, yanked=reason) if f.filename in changed else f for f in project.files]
-        write_project(root, Project.from_files(project.name, files))
-        return changed
+        return Project.from_files(project.name, files)
+
+    with store.lock():
+        if update_project(store, name, change) is None:
+            raise PkgIndexError(
+                f"{name}: no such project in {store.location}",
+                hint="check the name, or run 'pkgindex generate' first",
+            )
+    return changed
 
 
 def _same_version(version: str, target: str) -> bool:

@@ -1,24 +1,23 @@
 """Find project folders and notice, without reading any distribution file, which changed.
 
-A run lists every project folder on every run, so this stays lean: one ``scandir`` per folder and
-one ``stat`` per distribution file and page. A folder's *fingerprint* (distribution files and
-pages with their sizes, which metadata files exist) is compared with the one recorded after the
-last run; an unchanged folder is not read further.
+A run lists every project folder on every run, so this stays lean: one listing per folder (in a
+folder store one ``scandir``, and one ``stat`` per distribution file and page). A folder's
+*fingerprint* (distribution files and pages with their sizes, which metadata files exist) is
+compared with the one recorded after the last run; an unchanged folder is not read further.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from pkgindex.errors import InvalidDistributionError, PkgIndexError
 from pkgindex.index.distfile import DIST_SUFFIXES, is_distribution_filename
 from pkgindex.index.model import Project
+from pkgindex.stores.base import Store
 
 PAGE_HTML = "index.html"
 PAGE_JSON = "index.json"
@@ -28,137 +27,104 @@ _PAGES = (PAGE_HTML, PAGE_JSON)
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Folder:
-    """A project folder as found on disk."""
+    """A project folder as found in the store."""
 
     name: NormalizedName
-    path: Path
     sizes: Mapping[str, int]  # distribution filename -> size in bytes
     pages: Mapping[str, int]  # index.html / index.json -> size in bytes
     metadata: frozenset[str]  # names of the .metadata files present
     fingerprint: str  # digest of distributions and pages with sizes, and metadata files present
+    etags: Mapping[str, str] = field(default_factory=dict)  # of the pages, for replacing them
+
+    def key(self, filename: str) -> str:
+        return f"{self.name}/{filename}"
 
 
 def scan_root(
-    root: Path, *, trusted: Container[str] = ()
+    store: Store, *, trusted: Container[str] = ()
 ) -> tuple[list[Folder], list[PkgIndexError]]:
-    """Find the project folders under ROOT, and every problem with how they are laid out.
+    """Find the project folders in the store, and every problem with how they are laid out.
 
     Folder names in ``trusted`` were validated by an earlier run and are not checked again.
     """
     folders: list[Folder] = []
     problems: list[PkgIndexError] = []
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            folder, folder_problems = scan_folder(
-                root, Path(entry.path), trusted=entry.name in trusted, link=entry.is_symlink()
-            )
-            problems += folder_problems
-            if folder:
-                folders.append(folder)
-        elif is_distribution_filename(entry.name):
+    listing = store.list_root()
+    for name in listing.folders:
+        folder, folder_problems = scan_folder(store, name, trusted=name in trusted)
+        problems += folder_problems
+        if folder:
+            folders.append(folder)
+    for name in listing.files:
+        if is_distribution_filename(name):
             problems.append(
                 InvalidDistributionError(
-                    f"{entry.name}: distribution files belong in a project folder, "
-                    "not in the index root",
-                    hint=f"run 'pkgindex add {entry.name}' to place it in its folder",
+                    f"{name}: distribution files belong in a project folder, not in the index root",
+                    hint=f"run 'pkgindex add {name}' to place it in its folder",
                 )
             )
     return folders, problems
 
 
+def _sized(name: str) -> bool:
+    return name.endswith(DIST_SUFFIXES) or name in _PAGES
+
+
 def scan_folder(
-    root: Path, path: Path, *, trusted: bool = False, link: bool | None = None
+    store: Store, name: str, *, trusted: bool = False
 ) -> tuple[Folder | None, list[PkgIndexError]]:
     """List one folder; None if it is not a project folder (no distributions, no catalog).
 
-    This runs for every folder on every run, so it stays lean: one scandir, one stat per
-    distribution file (its size is how a changed file is noticed without reading it) and page.
-    ``link`` says whether the folder is a symbolic link, when the caller already knows.
+    This runs for every folder on every run, so it stays lean: one listing, and (in a folder
+    store) one stat per distribution file (its size is how a changed file is noticed without
+    reading it) and page.
     """
-    try:
-        with os.scandir(path) as listing:
-            found = list(listing)
-    except FileNotFoundError:
+    listing = store.list_folder(name, sized=_sized)
+    if listing is None:
         return None, []
-    distributions = []
+    problems: list[PkgIndexError] = [_as_layout_error(p) for p in listing.problems]
+    sizes: dict[str, int] = {}
     pages: dict[str, int] = {}
-    metadata = []
-    for entry in found:  # one pass: this loop runs for every file of the index on every run
-        name = entry.name
-        if name.endswith(DIST_SUFFIXES):
-            if name[0] != ".":
-                distributions.append(entry)
-        elif name.endswith(METADATA_SUFFIX):
-            metadata.append(name)
-        elif name in _PAGES:
-            pages[name] = entry.stat().st_size
-    if not distributions and PAGE_JSON not in pages:
-        return None, []
-    problems: list[PkgIndexError] = []
-    sizes = _distribution_sizes(root, path, distributions, link, problems)
+    for filename, size in listing.sizes.items():
+        (pages if filename in _PAGES else sizes)[filename] = size
+    if not sizes and PAGE_JSON not in pages:
+        return None, problems
     try:
-        normalized = NormalizedName(path.name) if trusted else _normalized_folder_name(path.name)
+        normalized = NormalizedName(name) if trusted else _normalized_folder_name(name)
     except InvalidName:
         normalized = None
-    if normalized != path.name:
+    if normalized != name:
         fix = f"rename it to {normalized}/" if normalized else "rename it to a valid project name"
         problems.append(
             InvalidDistributionError(
-                f"{path.name}/: a project folder must be named by its normalized name (PEP 503)",
+                f"{name}/: a project folder must be named by its normalized name (PEP 503)",
                 hint=fix,
             )
         )
         return None, problems
-    present = frozenset(metadata)
+    present = frozenset(n for n in listing.names if n.endswith(METADATA_SUFFIX))
     folder = Folder(
         name=normalized,
-        path=path,
         sizes=sizes,
         pages=pages,
         metadata=present,
+        etags=listing.etags,
         fingerprint=_fingerprint(
             {**sizes, **pages},
-            [name for name in present if name.removesuffix(METADATA_SUFFIX) in sizes],
+            [n for n in present if n.removesuffix(METADATA_SUFFIX) in sizes],
         ),
     )
     return folder, problems
 
 
-def _distribution_sizes(
-    root: Path,
-    path: Path,
-    distributions: Iterable[os.DirEntry[str]],
-    link: bool | None,
-    problems: list[PkgIndexError],
-) -> dict[str, int]:
-    sizes: dict[str, int] = {}
-    folder_is_link = path.is_symlink() if link is None else link
-    for entry in distributions:
-        if (entry.is_symlink() or folder_is_link) and not _inside(root, Path(entry.path)):
-            problems.append(
-                InvalidDistributionError(
-                    f"{path.name}/{entry.name}: a symbolic link that leaves the index root",
-                    hint="copy the file into the index instead of linking to it",
-                )
-            )
-            continue
-        try:
-            sizes[entry.name] = entry.stat().st_size
-        except FileNotFoundError:
-            problems.append(
-                InvalidDistributionError(f"{path.name}/{entry.name}: a broken symbolic link")
-            )
-    return sizes
+def _as_layout_error(problem: PkgIndexError) -> PkgIndexError:
+    if isinstance(problem, InvalidDistributionError):
+        return problem
+    return InvalidDistributionError(problem.message, hint=problem.hint)
 
 
 def _normalized_folder_name(name: str) -> NormalizedName:
     return canonicalize_name(name, validate=True)
-
-
-def _inside(root: Path, path: Path) -> bool:
-    return Path(os.path.realpath(path)).is_relative_to(root)
 
 
 def project_fingerprint(project: Project, pages: Mapping[str, bytes]) -> str:

@@ -42,6 +42,7 @@ from pkgindex.pull.vcs import DEFAULT_RETRY, RetryPolicy, commit_and_push, git_t
 from pkgindex.pull.verify import find_uv, verify_wheel
 from pkgindex.pull.versioning import render_version, rewrite_wheel_version
 from pkgindex.redact import redact_url, url_secrets
+from pkgindex.stores.local import LocalStore
 
 logger = logging.getLogger(__name__)
 
@@ -254,7 +255,7 @@ def find_build(root: Path, *, source: str, commit: str, digest: str) -> tuple[st
     if not root.is_dir():
         return ()
     for folder in sorted(path for path in root.iterdir() if (path / "index.json").is_file()):
-        project = load_project(root, folder.name)
+        project = load_project(LocalStore(root), folder.name)
         for file in project.files if project else ():
             made = file.provenance or {}
             if (
@@ -410,7 +411,9 @@ def _publish(
 
     def apply(_checkout: Path) -> str | None:
         try:
-            report = add_files(root, files, provenance=provenance, replace=replace, clock=clock)
+            report = add_files(
+                LocalStore(root), files, provenance=provenance, replace=replace, clock=clock
+            )
         except ConflictError as exc:
             raise ConflictError(
                 exc.message,

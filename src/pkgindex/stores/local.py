@@ -1,17 +1,269 @@
-"""Where files and pages live: a local folder. Every write is atomic (temp file + rename)."""
+"""Where files and pages live: a local folder. Every write is atomic (temp file + rename).
+
+:class:`LocalStore` implements :class:`pkgindex.stores.base.Store` for a folder; the functions
+below it are the folder primitives it (and ``init``) writes with.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from pkgindex.errors import PkgIndexError
+from pkgindex.errors import ConflictError, IntegrityError, PkgIndexError, StaleError, StoreError
+from pkgindex.stores.base import ANY, Listing, ObjectInfo, RootListing, Versioned, check_key
+
+
+class LocalStore:
+    """An index in a local folder (a git checkout, a web server's document root)."""
+
+    __slots__ = ("_checked", "_locked", "root")
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(os.path.abspath(root))
+        self._checked: set[str] = set()  # folders known not to be symbolic links
+        self._locked = False
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    @property
+    def location(self) -> str:
+        return str(self.root)
+
+    def describe(self, key: str) -> str:
+        return str(self.root / key)
+
+    def exists(self) -> bool:
+        return self.root.is_dir()
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder's flock; resolve the root once (a linked root is fine, linked
+        project folders are not)."""
+        self.root = self.root.resolve()
+        with locked(self.root):
+            self._locked = True
+            try:
+                yield
+            finally:
+                self._locked = False
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def list_root(self) -> RootListing:
+        folders: list[str] = []
+        files: list[str] = []
+        with os.scandir(self.root) as listing:
+            for entry in listing:
+                name = entry.name
+                if name.startswith("."):
+                    if self._locked and name.endswith(".tmp"):
+                        remove_if_stale(Path(entry.path))
+                    continue
+                (folders if entry.is_dir() else files).append(name)
+        return RootListing(folders=tuple(sorted(folders)), files=tuple(sorted(files)))
+
+    def list_folder(self, folder: str, *, sized: Callable[[str], bool]) -> Listing | None:
+        """One ``scandir``, and one ``stat`` per sized entry: this runs for every folder of the
+        index on every run. Stale temporary files of dead writers are removed under the lock."""
+        path = self.root / folder
+        if path.is_symlink():
+            return Listing(sizes={}, names=frozenset(), problems=(linked_folder_error(folder),))
+        try:
+            with os.scandir(path) as listing:
+                found = list(listing)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        sizes: dict[str, int] = {}
+        names: list[str] = []
+        problems: list[PkgIndexError] = []
+        for entry in found:
+            name = entry.name
+            if name[0] == ".":
+                if self._locked and name.endswith(".tmp"):
+                    remove_if_stale(Path(entry.path))
+                continue
+            if not sized(name):
+                names.append(name)
+            elif entry.is_symlink() and not _inside(self.root, Path(entry.path)):
+                problems.append(
+                    PkgIndexError(
+                        f"{folder}/{name}: a symbolic link that leaves the index root",
+                        hint="copy the file into the index instead of linking to it",
+                    )
+                )
+            else:
+                try:
+                    sizes[name] = entry.stat().st_size
+                except FileNotFoundError:
+                    problems.append(PkgIndexError(f"{folder}/{name}: a broken symbolic link"))
+        if not sizes and not names and not problems:
+            return None
+        return Listing(
+            sizes=sizes, names=frozenset(names), etags=_Etags(path), problems=tuple(problems)
+        )
+
+    def read(self, key: str, *, max_size: int | None = None) -> Versioned | None:
+        path = self._path(key)
+        try:
+            with path.open("rb") as stream:
+                status = os.fstat(stream.fileno())
+                if max_size is not None and status.st_size > max_size:
+                    raise IntegrityError(
+                        f"{path}: {status.st_size} bytes, more than the {max_size} allowed",
+                        hint="restore the file from version control, or delete it",
+                    )
+                return Versioned(data=stream.read(), etag=_etag(status))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    @contextlib.contextmanager
+    def open(self, key: str) -> Iterator[BinaryIO]:
+        with self._path(key).open("rb") as stream:
+            yield stream
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        try:
+            status = self._path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return ObjectInfo(size=status.st_size, etag=_etag(status))
+
+    @contextlib.contextmanager
+    def local_paths(self, keys: Sequence[str]) -> Iterator[Mapping[str, Path]]:
+        yield {key: self._path(key) for key in keys}
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def create(self, key: str, source: bytes | Path) -> bool:
+        path = self._path(key, writing=True)
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            if isinstance(source, Path):
+                copy_atomic(source, path)
+            else:
+                write_atomic(path, source)
+            return True
+        if _same_bytes(path, status.st_size, source):
+            return False
+        raise ConflictError(
+            f"{key}: the index already has a different file with this name",
+            hint="published files are immutable: publish the new build under a new version",
+        )
+
+    def replace(self, key: str, data: bytes, *, etag: str | None) -> bool:
+        path = self._path(key, writing=True)
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            if etag not in (None, ANY):
+                raise StaleError(f"{path}: removed by another writer") from None
+            write_atomic(path, data)
+            return True
+        if etag is None or (etag != ANY and etag != _etag(status)):
+            raise StaleError(f"{path}: changed by another writer since it was read")
+        if status.st_size == len(data) and path.read_bytes() == data:
+            return False
+        write_atomic(path, data)
+        return True
+
+    def overwrite(self, key: str, source: Path) -> None:
+        copy_atomic(source, self._path(key, writing=True))
+
+    def delete(self, key: str) -> bool:
+        return remove_file(self._path(key, writing=True))
+
+    def _path(self, key: str, *, writing: bool = False) -> Path:
+        """The file for a key; writing through a linked project folder is refused."""
+        check_key(key)
+        folder = key.rpartition("/")[0]
+        if writing and folder and folder not in self._checked:
+            if (self.root / folder).is_symlink():
+                raise linked_folder_error(folder)
+            self._checked.add(folder)
+        return self.root / key
+
+
+class _Etags(Mapping[str, str]):
+    """A folder's ETags, computed on demand (a ``stat`` each): only the pages that are written
+    need one."""
+
+    __slots__ = ("_path",)
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            return _etag((self._path / name).stat())
+        except FileNotFoundError:
+            raise KeyError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(os.listdir(self._path))
+
+    def __len__(self) -> int:
+        return len(os.listdir(self._path))
+
+
+def _etag(status: os.stat_result) -> str:
+    return f"{status.st_ino:x}-{status.st_mtime_ns:x}-{status.st_size:x}"
+
+
+def _same_bytes(path: Path, size: int, source: bytes | Path) -> bool:
+    if isinstance(source, bytes):
+        return size == len(source) and path.read_bytes() == source
+    if size != source.stat().st_size:
+        return False
+    return _sha256(path) == _sha256(source)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def linked_folder_error(folder: str) -> StoreError:
+    return StoreError(
+        f"{folder}/: a symbolic link; project folders must be real folders inside the index root",
+        hint=f"replace the link with a folder (or remove it): rm {folder} && mkdir {folder}",
+    )
+
+
+def remove_if_stale(path: Path) -> bool:
+    """Remove a temporary file ``.NAME.PID.TID.tmp`` whose writer process is gone.
+
+    Only called under the index lock, so a live writer of this index cannot own it.
+    """
+    try:
+        pid = int(path.name.rsplit(".", 3)[-3])
+    except (ValueError, IndexError):
+        return False
+    if pid == os.getpid() or _alive(pid):
+        return False
+    return remove_file(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _inside(root: Path, path: Path) -> bool:
+    return Path(os.path.realpath(path)).is_relative_to(root)
 
 
 def write_if_changed(path: Path, data: bytes, *, exists: bool = True) -> bool:
