@@ -165,3 +165,23 @@ def test_manylinux_tags_are_checked() -> None:
     check_manylinux("ghex-0.4.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
     with pytest.raises(BuildError, match="tagged linux_x86_64, not manylinux"):
         check_manylinux("ghex-0.4.1-cp311-cp311-linux_x86_64.whl")
+
+
+def test_an_unrepaired_linux_wheel_is_published_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pkgindex.process import Runner
+    from pkgindex.pull.repair import repair_wheel
+
+    wheel = tmp_path / "ghex-0.4.1-cp311-cp311-linux_x86_64.whl"
+    settings = ProjectConfig(name=canonicalize_name("ghex"), auditwheel=False)
+    runner = Runner(log_dir=tmp_path / "logs")
+    with caplog.at_level("WARNING", logger="pkgindex"):
+        assert repair_wheel(wheel, tmp_path / "out", settings, runner=runner) == wheel
+    assert (
+        "ghex-0.4.1-cp311-cp311-linux_x86_64.whl is a linux_* wheel published unrepaired "
+        "(auditwheel = false in pkgindex.toml)"
+    ) in caplog.text
+    pure = tmp_path / "dace-1.0-py3-none-any.whl"
+    assert repair_wheel(pure, tmp_path / "out", settings, runner=runner) == pure
+    assert not (tmp_path / "logs").exists()  # nothing ran
