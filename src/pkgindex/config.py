@@ -24,6 +24,7 @@ Example::
     auditwheel = true                   # repair Linux platform wheels (needs pkgindex[platform]);
                                         # unset: repair when auditwheel is installed, else warn
     repair-exclude = ["libmpi.so.*"]    # libraries auditwheel must not bundle
+    keep = ["43!2026.4.27"]             # versions pinned by users: never pruned, never removed
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class ProjectConfig:
     verify_extras: tuple[str, ...] = ()
     auditwheel: bool | None = None  # None: repair when auditwheel is installed, else warn
     repair_exclude: tuple[str, ...] = ()
+    keep: tuple[str, ...] = ()  # pinned versions (PEP 440), normalized
 
     @property
     def needs_platform_tools(self) -> bool:
@@ -156,7 +158,7 @@ def _project_config(name: str, table: Mapping[str, Any], problems: list[str]) ->
     known = {
         "source", "version-template", "dists", "subdirectory", "env", "pass-env",
         "config-settings", "cmake-defines", "apt-packages", "smoke", "verify-deps",
-        "verify-extras", "auditwheel", "repair-exclude",
+        "verify-extras", "auditwheel", "repair-exclude", "keep",
     }  # fmt: skip
     problems += [f"unknown key projects.{name}.{key}" for key in table if key not in known]
     dists = tuple(_expect(table, "dists", list, ["wheel"], problems))
@@ -194,6 +196,7 @@ def _project_config(name: str, table: Mapping[str, Any], problems: list[str]) ->
         verify_extras=_strings(table, "verify-extras", _EXTRA, where, problems),
         auditwheel=auditwheel,
         repair_exclude=_strings(table, "repair-exclude", _LIBRARY_PATTERN, where, problems),
+        keep=_versions(name, _expect(table, "keep", list, [], problems), problems),
     )
 
 
@@ -215,6 +218,18 @@ def _cmake_value(value: object) -> str:
     if isinstance(value, bool):
         return "ON" if value else "OFF"
     return str(value)
+
+
+def _versions(name: str, values: list[Any], problems: list[str]) -> tuple[str, ...]:
+    from packaging.version import InvalidVersion, Version
+
+    versions = []
+    for value in values:
+        try:
+            versions.append(str(Version(str(value))))
+        except InvalidVersion:
+            problems.append(f"projects.{name}.keep: {value!r} is not a valid version (PEP 440)")
+    return tuple(versions)
 
 
 def _expect(

@@ -341,13 +341,16 @@ def index_workflow(
 
 
 def with_extra(requirement: str, extra: str) -> str:
-    """REQUIREMENT with EXTRA added (``pkgindex==1.0`` -> ``pkgindex[platform]==1.0``)."""
+    """REQUIREMENT with EXTRA added: ``pkgindex==1.0`` -> ``pkgindex[platform]==1.0``, and a
+    wheel path ``./pkgindex/pkgindex-1.0-py3-none-any.whl`` -> ``….whl[platform]`` (pip's form)."""
     try:
         parsed = Requirement(requirement)
     except InvalidRequirement as exc:
+        if requirement.endswith(".whl") and not any(c.isspace() for c in requirement):
+            return f"{requirement}[{extra}]"
         raise ConfigError(
             f"pkgindex requirement {requirement!r} is not a requirement; cannot add [{extra}]",
-            hint="give NAME[EXTRAS] SPECIFIER or NAME @ URL",
+            hint="give NAME[EXTRAS] SPECIFIER, NAME @ URL or the path of a wheel",
         ) from exc
     parsed.extras.add(extra)
     return str(parsed)

@@ -4,28 +4,45 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+import select
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pkgindex.errors import InvalidDistributionError, PkgIndexError
 from pkgindex.index.distfile import Inspected, inspect_distribution
+
+if TYPE_CHECKING:
+    import multiprocessing.context
 
 _PARALLEL_THRESHOLD = 64  # files; fewer small files are read in this process
 _BIG_FILE = 1 << 20  # bytes; batches of files this big on average are hashed in threads
 _BIG_BATCH = 64 << 20  # bytes; a few files adding up to this much are worth parallel hashing
 
 
-def inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
+Progress = Callable[[int, int], None]  # (files done, files in all)
+
+
+def inspect_many(
+    paths: Sequence[Path], progress: Progress | None = None
+) -> list[Inspected | PkgIndexError]:
     """Hash and read many files on every core.
 
     Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
     speed of every core without copying data between processes. Many small files go to
     processes, since their cost is the Python work of opening archives and parsing headers.
+    ``progress`` is called as files are done.
     """
+    report = progress or _no_progress
+    count = len(paths)
     workers = min(os.cpu_count() or 1, 8)
     total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
     if workers < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
-        outcomes = [_inspect_one(path) for path in paths]
+        outcomes = []
+        for path in paths:
+            outcomes.append(_inspect_one(path))
+            report(len(outcomes), count)
     else:
         from concurrent import futures  # deferred: costly to import, rarely needed
 
@@ -33,16 +50,79 @@ def inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
         if total >= _BIG_FILE * len(paths):
             pool = futures.ThreadPoolExecutor(max_workers=workers)
         else:
-            pool = futures.ProcessPoolExecutor(max_workers=workers)
+            pool = futures.ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=_worker_context(),
+                initializer=_die_with_command,
+                initargs=(os.getpid(),),
+            )
         with pool:
             chunk = max(1, len(paths) // (workers * 8))
-            outcomes = list(pool.map(_inspect_one, paths, chunksize=chunk))
+            outcomes = []
+            for outcome in pool.map(_inspect_one, paths, chunksize=chunk):
+                outcomes.append(outcome)
+                report(len(outcomes), count)
     return [
         InvalidDistributionError(outcome[0], hint=outcome[1])
         if isinstance(outcome, tuple)
         else outcome
         for outcome in outcomes
     ]
+
+
+def _no_progress(done: int, total: int) -> None:
+    """Report nothing."""
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Workers that inherit nothing: a forked worker would hold every descriptor of the
+    command, the index lock among them, and keep it after the command is killed. The fork
+    server is started with exec and only the descriptors it needs (spawn where it is missing);
+    the lock's descriptor is not inheritable (O_CLOEXEC, as Python opens every file)."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])  # each worker starts with this module loaded
+    return context
+
+
+def _die_with_command(command: int) -> None:
+    """Worker initializer: end the worker when the command that started the pool ends.
+
+    A killed command (SIGKILL from the OOM killer or a cancelled CI job) cannot stop its
+    workers, and they would not notice: each holds both ends of its task queue, and the fork
+    server that is their parent lives as long as they do. So each worker watches the command:
+    on Linux through a pidfd, which becomes readable when the process ends; elsewhere by polling.
+    """
+    import threading
+
+    try:
+        descriptor = os.pidfd_open(command)
+    except ProcessLookupError:
+        os._exit(1)  # the command is gone already
+    except (AttributeError, OSError):  # not Linux 5.3 or later
+        watch: Callable[[], None] = lambda: _poll_command(command)  # noqa: E731
+    else:
+        watch = lambda: _wait_readable(descriptor)  # noqa: E731
+    threading.Thread(target=watch, name="watch-command", daemon=True).start()
+
+
+def _wait_readable(descriptor: int) -> None:
+    select.select([descriptor], [], [])
+    os._exit(1)
+
+
+def _poll_command(command: int) -> None:
+    while True:
+        try:
+            os.kill(command, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass  # alive, under another user (the pid was reused): keep watching
+        time.sleep(0.2)
 
 
 def _total_size(paths: Sequence[Path]) -> int:

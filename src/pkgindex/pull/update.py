@@ -9,6 +9,7 @@ when something fails.
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import shutil
 import tempfile
@@ -24,10 +25,12 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from pkgindex import __version__
 from pkgindex.config import DEFAULT_UPSTREAM_INDEX, Config, ProjectConfig, load_config
-from pkgindex.errors import ConfigError, ConflictError
+from pkgindex.errors import ConfigError, ConflictError, GitError
 from pkgindex.index.distfile import parse_filename
+from pkgindex.index.layout import check_index_root
+from pkgindex.index.pages import load_store_config
 from pkgindex.index.refresh import add_files, load_project
-from pkgindex.process import Runner
+from pkgindex.process import Runner, run_logs
 from pkgindex.pull.builder import Frontend, build_distributions, settings_digest
 from pkgindex.pull.gitsource import (
     SourceCheckout,
@@ -38,10 +41,12 @@ from pkgindex.pull.gitsource import (
     fetch_source,
 )
 from pkgindex.pull.repair import repair_wheel
+from pkgindex.pull.sample import commit_all, tag, write_sample_project
 from pkgindex.pull.vcs import DEFAULT_RETRY, RetryPolicy, commit_and_push, git_toplevel
 from pkgindex.pull.verify import find_uv, verify_wheel
 from pkgindex.pull.versioning import render_version, rewrite_wheel_version
 from pkgindex.redact import redact_url, url_secrets
+from pkgindex.stores.base import Store
 from pkgindex.stores.local import LocalStore
 
 logger = logging.getLogger(__name__)
@@ -119,18 +124,24 @@ def update(
     retry: RetryPolicy = DEFAULT_RETRY,
     stream: bool = False,
     clock: Clock | None = None,
+    store: Store | None = None,
 ) -> UpdateReport:
-    """Build OWNER/REPO at REF, prove the wheel works, add it to the index at ROOT and push."""
+    """Build OWNER/REPO at REF, prove the wheel works, add it to the index at ROOT and push.
+
+    With ``store`` (a bucket), the files are added to that store instead: no git commit.
+    """
     clock = clock or (lambda: datetime.now(UTC))
     source = f"{check_owner(owner)}/{check_repo(repo)}"
     check_ref(ref)
-    config = load_config(root)
+    if store is None:
+        check_index_root(root)
+    config = load_config(root) if store is None else load_store_config(store)
     settings = project_for_source(config, owner, repo)
     check_settings(settings)
     url = clone_url(source_url or config.source_url, owner, repo)
     digest = settings_digest(settings, frontend=frontend)
     verification = Verification(
-        own_index=root.resolve().as_uri() if root.is_dir() else None,
+        own_index=root.resolve().as_uri() if store is None else config.url,
         upstream_index=config.upstream_index,
     )
     with _workspace(
@@ -140,7 +151,8 @@ def update(
         with timings.step("fetch"):
             checkout = fetch_source(url, ref, work / "source", runner=runner)
         logger.info("fetch: %s at %s is commit %s", source, ref, checkout.commit)
-        if existing := find_build(root, source=source, commit=checkout.commit, digest=digest):
+        index = store or LocalStore(root)
+        if existing := find_build(index, source=source, commit=checkout.commit, digest=digest):
             logger.info(
                 "the index already has %s built from %s with these settings; nothing to do",
                 ", ".join(existing),
@@ -162,18 +174,21 @@ def update(
         )
         provenance = _provenance(source, checkout, digest, frontend, clock(), runner)
         with timings.step("publish"):
-            pushed, index_commit = _publish(
-                root,
-                files,
-                provenance,
-                source=source,
-                checkout=checkout,
-                replace=replace,
-                commit=commit,
-                runner=runner,
-                retry=retry,
-                clock=clock,
-            )
+            if store is not None:
+                pushed, index_commit = _publish_to_store(store, files, provenance, replace, clock)
+            else:
+                pushed, index_commit = _publish(
+                    root,
+                    files,
+                    provenance,
+                    source=source,
+                    checkout=checkout,
+                    replace=replace,
+                    commit=commit,
+                    runner=runner,
+                    retry=retry,
+                    clock=clock,
+                )
     return UpdateReport(
         source=source,
         ref=ref,
@@ -249,13 +264,13 @@ def check_settings(settings: ProjectConfig) -> None:
         )
 
 
-def find_build(root: Path, *, source: str, commit: str, digest: str) -> tuple[str, ...]:
+def find_build(store: Store, *, source: str, commit: str, digest: str) -> tuple[str, ...]:
     """Filenames in the index built from ``source`` at ``commit`` with settings ``digest``."""
     found: list[str] = []
-    if not root.is_dir():
+    if not store.exists():
         return ()
-    for folder in sorted(path for path in root.iterdir() if (path / "index.json").is_file()):
-        project = load_project(LocalStore(root), folder.name)
+    for name in store.list_root().folders:
+        project = load_project(store, name)
         for file in project.files if project else ():
             made = file.provenance or {}
             if (
@@ -271,16 +286,13 @@ def find_build(root: Path, *, source: str, commit: str, digest: str) -> tuple[st
 def _workspace(
     purpose: str, *, stream: bool, secrets: Sequence[str], pass_env: Sequence[str] = ()
 ) -> Iterator[tuple[Path, Runner]]:
-    """A temporary work folder and a runner whose logs survive only a failure."""
-    log_dir = Path(tempfile.mkdtemp(prefix=f"pkgindex-{purpose}-logs-"))
-    runner = Runner(log_dir=log_dir, stream=stream, redact=tuple(secrets), pass_env=tuple(pass_env))
-    try:
+    """A temporary work folder and a runner whose logs survive only a failure (see run_logs)."""
+    with run_logs(purpose) as log_dir:
+        runner = Runner(
+            log_dir=log_dir, stream=stream, redact=tuple(secrets), pass_env=tuple(pass_env)
+        )
         with tempfile.TemporaryDirectory(prefix=f"pkgindex-{purpose}-") as work:
             yield Path(work), runner
-    except BaseException:
-        logger.info("logs kept in %s", log_dir)
-        raise
-    shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def _resolve_source(
@@ -394,6 +406,20 @@ def tool_versions(runner: Runner) -> dict[str, str]:
     return versions
 
 
+def _publish_to_store(
+    store: Store,
+    files: Sequence[Path],
+    provenance: Mapping[str, Any],
+    replace: bool,
+    clock: Clock,
+) -> tuple[bool, str | None]:
+    """Add the files straight to a store (a bucket): published once the pages are written."""
+    report = add_files(store, files, provenance=provenance, replace=replace, clock=clock)
+    for name in report.unchanged:
+        logger.info("publish: %s is already in the index with the same bytes", name)
+    return bool(report.added), None
+
+
 def _publish(
     root: Path,
     files: Sequence[Path],
@@ -427,7 +453,6 @@ def _publish(
             return None
         return f'updated dependency "{source}" at {checkout.commit}'
 
-    root.mkdir(parents=True, exist_ok=True)
     toplevel = git_toplevel(root, runner=runner) if commit else None
     if toplevel is None:
         apply(root)
@@ -438,3 +463,81 @@ def _publish(
     paths = [(relative / name).as_posix() for name in sorted(owned)]
     result = commit_and_push(toplevel, apply, runner=runner, paths=paths, policy=retry)
     return result.pushed, result.commit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DemoReport:
+    root: Path
+    origin: Path | None  # the bare repository the demo index was pushed to
+    update: UpdateReport
+    project: str
+
+    @property
+    def index_url(self) -> str:
+        return self.root.resolve().as_uri() + "/"
+
+
+def demo_home(environ: Mapping[str, str] | None = None) -> Path:
+    """Where ``demo`` keeps its index: $XDG_CACHE_HOME/pkgindex/demo or ~/.cache/pkgindex/demo."""
+    environ = os.environ if environ is None else environ
+    cache = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "pkgindex" / "demo"
+
+
+def demo(
+    root: Path | None = None, *, stream: bool = False, clock: Clock | None = None
+) -> DemoReport:
+    """Make a sample source repository and run the whole pull-mode pipeline into a local index.
+
+    Without ``root`` the index is a new git checkout in :func:`demo_home` (replacing the previous
+    demo's, so demos never pile up), with a bare repository beside it as its origin, so the
+    commit and the push run too. The sample source lives in a temporary folder, removed at the end.
+    """
+    origin = None
+    if root is None:
+        home = demo_home()
+        if home.exists():
+            shutil.rmtree(home)
+        root = home / "index"
+        origin = home / "index-origin.git"
+    else:
+        check_index_root(root, allow_missing=True)
+    with run_logs("demo") as log_dir, tempfile.TemporaryDirectory(prefix="pkgindex-demo-") as tmp:
+        runner = Runner(log_dir=log_dir, stream=stream)
+        sources = Path(tmp) / "sources"
+        source = write_sample_project(sources / "demo" / "hello")
+        commit_all(source, "pkgindex-demo 1.0.0", runner=runner)
+        tag(source, "v1.0.0", runner=runner)
+        if origin is not None:
+            init_index_repository(root, origin, runner=runner)
+        else:
+            root.mkdir(parents=True, exist_ok=True)
+        logger.info("demo: sample source repository in %s", source)
+        report = update(
+            root,
+            owner="demo",
+            repo="hello",
+            ref="v1.0.0",
+            stream=stream,
+            clock=clock,
+            source_url=f"{sources.as_uri()}/{{owner}}/{{repo}}",
+        )
+    return DemoReport(root=root, origin=origin, update=report, project="pkgindex-demo")
+
+
+def init_index_repository(root: Path, origin: Path, *, runner: Runner) -> None:
+    """A new index checkout at ``root`` whose origin is a new bare repository at ``origin``."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pkgindex.toml").write_text(
+        'title = "pkgindex demo"\n\n[projects.pkgindex-demo]\nsource = "demo/hello"\n',
+        encoding="utf-8",
+    )
+    for argv, cwd in (
+        (["git", "init", "--quiet", "--bare", "--initial-branch=main", str(origin)], None),
+        (["git", "init", "--quiet", "--initial-branch=main", str(root)], None),
+        (["git", "remote", "add", "origin", origin.as_uri()], root),
+    ):
+        runner.check(
+            argv, step="git-init", cwd=cwd, error=GitError, message="cannot create the demo index"
+        )
+    commit_all(root, "pkgindex demo index", runner=runner)

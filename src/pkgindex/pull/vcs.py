@@ -30,6 +30,9 @@ from pkgindex.redact import redact_url
 logger = logging.getLogger(__name__)
 
 Apply = Callable[[Path], "str | None"]
+# a pathspec that leaves out the temporary files of an atomic write (stores/local.py), which a
+# killed run can leave in a project folder
+_NO_TEMPORARIES = ":(exclude,glob)**/.*.tmp"
 GIT_IDENTITY_ENV = {
     "GIT_AUTHOR_NAME": "pkgindex",
     "GIT_AUTHOR_EMAIL": "pkgindex@users.noreply.github.com",
@@ -297,7 +300,16 @@ class _Git:
         )
 
     def stage(self, paths: Sequence[str]) -> None:
-        self.run("add", "--all", "--", *paths, step="git-add", message="cannot stage the changes")
+        """Stage ``paths``, never a temporary file (``.NAME.PID.THREAD.tmp``) of a write."""
+        self.run(
+            "add",
+            "--all",
+            "--",
+            *paths,
+            _NO_TEMPORARIES,
+            step="git-add",
+            message="cannot stage the changes",
+        )
 
     def has_staged_changes(self) -> bool:
         result = self.runner.run(
