@@ -62,3 +62,12 @@ def test_every_command_that_works_on_an_index_takes_root(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     assert "--root DIR" in help_text(capsys, command)
+
+
+def test_workflow_with_json_prints_one_document(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["workflow", "index", "--pkgindex-requirement", "pkgindex==0", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["kind"] == "index"
+    assert 'PKGINDEX_REQUIREMENT: "pkgindex==0"' in document["workflow"]
