@@ -20,7 +20,7 @@ def help_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 SUBCOMMANDS = [
     ("generate",), ("add",), ("yank",), ("unyank",), ("update",), ("build",), ("demo",),
     ("dispatch",), ("init",), ("workflow",), ("workflow", "index"), ("workflow", "dependent"),
-    ("publish",), ("sync",),
+    ("publish",), ("sync",), ("remove",), ("prune",), ("check",), ("status",),
 ]  # fmt: skip
 
 
