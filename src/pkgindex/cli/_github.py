@@ -270,7 +270,10 @@ def run_workflow(args: argparse.Namespace) -> int:
             or _hosted_requirement(args.index_url or _pages_url(args.index_repo), direct=True),
         )
     if args.output is None:
-        sys.stdout.write(text)
+        if args.json:
+            emit(args, {"command": "workflow", "kind": args.kind, "workflow": text}, [])
+        else:
+            sys.stdout.write(text)
         return 0
     _refuse_overwrite(args.output, text.encode(), force=args.force)
     storage.write_atomic(args.output, text.encode())
