@@ -34,7 +34,8 @@ def header_blocks(draw: st.DrawFn) -> str:
     for _ in range(draw(st.integers(0, 8))):
         kind = draw(st.integers(0, 9))
         if kind == 0:
-            lines.append(draw(st.sampled_from([" continued", "\tmore", "From x", "", ":v", "junk"])))
+            odd = [" continued", "\tmore", "From x", "", ":v", "junk"]
+            lines.append(draw(st.sampled_from(odd)))
         else:
             lines.append(f"{draw(_NAMES)}:{draw(_VALUES)}")
     ends = [draw(_ENDS) for _ in lines]
@@ -57,7 +58,8 @@ def test_same_fields_as_email_parser_on_any_text(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Metadata-Version: 1.0\nName: demo\nVersion: 1.0\n\nName: body", {"name": "demo", "version": "1.0"}),
+        ("Metadata-Version: 1.0\nName: demo\nVersion: 1.0\n\nName: body",
+         {"name": "demo", "version": "1.0"}),
         ("Name: a\nName: b\n", {"name": "a"}),
         ("From me\nName: a\n continued\r\n", {"name": "a\n continued"}),
         ("NAME:\t b \nName: a\nName : c\nVersion: 1\n", {"name": "b "}),
