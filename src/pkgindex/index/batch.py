@@ -8,46 +8,81 @@ import select
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pkgindex.errors import InvalidDistributionError, PkgIndexError
 from pkgindex.index.distfile import Inspected, inspect_distribution
 
 if TYPE_CHECKING:
     import multiprocessing.context
+    from concurrent import futures
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 _PARALLEL_THRESHOLD = 64  # files; fewer small files are read in this process
 _BIG_FILE = 1 << 20  # bytes; batches of files this big on average are hashed in threads
 _BIG_BATCH = 64 << 20  # bytes; a few files adding up to this much are worth parallel hashing
+_CHUNKS_PER_WORKER = 4  # work units per worker: few enough to cost little, enough to balance
 
 
-def inspect_many(paths: Sequence[Path]) -> list[Inspected | PkgIndexError]:
+class Workers:
+    """Worker processes for one run, started on first use and shared by its phases (reading
+    files, then writing folders), so a cold run pays for starting them once."""
+
+    __slots__ = ("_pool", "count")
+
+    def __init__(self) -> None:
+        self.count = min(os.cpu_count() or 1, 8)
+        self._pool: futures.ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def map(self, function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``function`` over ``items`` in the workers, in a few large chunks per worker (each
+        chunk is one round trip), results in order."""
+        if self._pool is None:
+            from concurrent import futures  # deferred: costly to import, rarely needed
+
+            self._pool = futures.ProcessPoolExecutor(
+                max_workers=self.count,
+                mp_context=_worker_context(),
+                initializer=_die_with_command,
+                initargs=(os.getpid(),),
+            )
+        chunk = max(1, -(-len(items) // (self.count * _CHUNKS_PER_WORKER)))
+        return list(self._pool.map(function, items, chunksize=chunk))
+
+
+def inspect_many(
+    paths: Sequence[Path], workers: Workers | None = None
+) -> list[Inspected | PkgIndexError]:
     """Hash and read many files on every core.
 
     Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
     speed of every core without copying data between processes. Many small files go to
     processes, since their cost is the Python work of opening archives and parsing headers.
     """
-    workers = min(os.cpu_count() or 1, 8)
+    count = min(os.cpu_count() or 1, 8)
     total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
-    if workers < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
+    if count < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
         outcomes = [_inspect_one(path) for path in paths]
-    else:
+    elif total >= _BIG_FILE * len(paths):
         from concurrent import futures  # deferred: costly to import, rarely needed
 
-        pool: futures.Executor
-        if total >= _BIG_FILE * len(paths):
-            pool = futures.ThreadPoolExecutor(max_workers=workers)
-        else:
-            pool = futures.ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=_worker_context(),
-                initializer=_die_with_command,
-                initargs=(os.getpid(),),
-            )
-        with pool:
-            chunk = max(1, len(paths) // (workers * 8))
-            outcomes = list(pool.map(_inspect_one, paths, chunksize=chunk))
+        with futures.ThreadPoolExecutor(max_workers=count) as threads:
+            outcomes = list(threads.map(_inspect_one, paths))
+    elif workers is not None:
+        outcomes = workers.map(_inspect_one, paths)
+    else:
+        with Workers() as own:
+            outcomes = own.map(_inspect_one, paths)
     return [
         InvalidDistributionError(outcome[0], hint=outcome[1])
         if isinstance(outcome, tuple)
@@ -66,7 +101,8 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])  # each worker starts with this module loaded
+    # each worker starts with the modules that read files and write folders loaded
+    context.set_forkserver_preload([__name__, "pkgindex.index.refresh"])
     return context
 
 

@@ -8,7 +8,6 @@ StaleError, and the caller re-reads, merges and tries again.
 from __future__ import annotations
 
 import logging
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -111,6 +110,8 @@ def load_store_config(store: Store) -> Config:
     if found is None:
         return Config()
     origin = store.describe(CONFIG_FILENAME)
+    import tomllib  # deferred: most indexes have no pkgindex.toml
+
     try:
         data = tomllib.loads(found.data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

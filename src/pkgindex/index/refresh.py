@@ -9,6 +9,7 @@ once; if there is any (and ``skip_invalid`` is off), nothing is written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import random
@@ -31,7 +32,7 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import pages
-from pkgindex.index.batch import inspect_many
+from pkgindex.index.batch import Workers, inspect_many
 from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
@@ -57,6 +58,7 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 
 ATTEMPTS = 8  # runs of a refresh whose conditional page writes lost a race to another writer
+_PARALLEL_FOLDERS = 64  # folders to write; fewer are written by this process
 CATALOG_LIMIT = MAX_CATALOG_SIZE  # bytes: a project's index.json larger than this is refused
 
 
@@ -275,7 +277,7 @@ def _refresh(
 ) -> GenerateReport:
     site = pages.load_site(store)
     full_render = verify or not pages.same_site(state, site)
-    fingerprints: dict[str, str] = dict(state.fingerprints)
+    fingerprints = state.fingerprints
     catalogs: dict[NormalizedName, _Catalog] = {}
     wanted: dict[str, Folder] = {}  # keys of the files to read, with their folder
     for folder in folders:
@@ -286,13 +288,44 @@ def _refresh(
         wanted.update(
             dict.fromkeys(_files_to_read(folder, catalog.project, batch, verify, problems), folder)
         )
-    found = _read_files(store, wanted, catalogs, problems)
-    if problems and not skip_invalid:
-        raise ValidationError(problems) if len(problems) > 1 else problems[0]
-    for problem in problems:
-        log.warning("skipped: %s", problem.message)
+    with Workers() as workers:  # started only if a phase needs them; shared by both
+        found = _read_files(store, wanted, catalogs, problems, workers)
+        if problems and not skip_invalid:
+            raise ValidationError(problems) if len(problems) > 1 else problems[0]
+        for problem in problems:
+            log.warning("skipped: %s", problem.message)
+        jobs, indexed, dropped = _plan_writes(folders, catalogs, found, batch, clock())
+        written: list[str] = []
+        ours: dict[str, str] = {}  # fingerprints of the folders written
+        for name, keys, fingerprint in _run_writes(store, jobs, site, workers):
+            written += keys
+            ours[name] = fingerprint
+    names = sorted(set(all_names))
 
-    now = clock()
+    def merge(theirs: RootState) -> tuple[list[str], dict[str, str]]:
+        merged = sorted({*theirs.names, *names})
+        return merged, {**theirs.fingerprints, **ours}
+
+    fingerprints = {**state.fingerprints, **ours}
+    fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
+    written += pages.write_root(store, state, names, site, fingerprints, merge=merge)
+    return GenerateReport(
+        projects=tuple(names),
+        indexed=tuple(indexed),
+        dropped=tuple(dropped),
+        written=tuple(written),
+        skipped=tuple(problems),
+    )
+
+
+def _plan_writes(
+    folders: Sequence[Folder],
+    catalogs: Mapping[NormalizedName, _Catalog],
+    found: Mapping[NormalizedName, dict[str, Inspected]],
+    batch: _Batch,
+    now: datetime,
+) -> tuple[list[_Job], list[str], list[str]]:
+    """What to write per folder read in this run; the files indexed and dropped."""
     jobs: list[_Job] = []
     indexed: list[str] = []
     dropped: list[str] = []
@@ -306,27 +339,7 @@ def _refresh(
         indexed += new
         dropped += gone
         jobs.append(_Job(folder=folder, project=project, metadata=metadata, etags=catalog.etags))
-    written: list[str] = []
-    ours: dict[str, str] = {}  # fingerprints of the folders written
-    for name, keys, fingerprint in _run_writes(store, jobs, site):
-        written += keys
-        ours[name] = fingerprint
-    names = sorted(set(all_names))
-    fingerprints.update(ours)
-
-    def merge(theirs: RootState) -> tuple[list[str], dict[str, str]]:
-        merged = sorted({*theirs.names, *names})
-        return merged, {**theirs.fingerprints, **ours}
-
-    fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
-    written += pages.write_root(store, state, names, site, fingerprints, merge=merge)
-    return GenerateReport(
-        projects=tuple(names),
-        indexed=tuple(indexed),
-        dropped=tuple(dropped),
-        written=tuple(written),
-        skipped=tuple(problems),
-    )
+    return jobs, indexed, dropped
 
 
 def _read_files(
@@ -334,13 +347,14 @@ def _read_files(
     wanted: Mapping[str, Folder],
     catalogs: Mapping[NormalizedName, _Catalog],
     problems: list[PkgIndexError],
+    workers: Workers,
 ) -> dict[NormalizedName, dict[str, Inspected]]:
     """Inspect the wanted files (on every core); a published file whose bytes changed is a
     problem, whether or not it still parses."""
     found: dict[NormalizedName, dict[str, Inspected]] = {}
     keys = list(wanted)
     with store.local_paths(keys) as paths:
-        results = inspect_many([paths[key] for key in keys])
+        results = inspect_many([paths[key] for key in keys], workers)
         for key, result in zip(keys, results, strict=True):
             folder = wanted[key]
             filename = key.rpartition("/")[2]
@@ -373,34 +387,38 @@ class _Job:
 
 
 def _run_writes(
-    store: Store, jobs: Sequence[_Job], site: SiteInfo
+    store: Store, jobs: Sequence[_Job], site: SiteInfo, workers: Workers
 ) -> list[tuple[NormalizedName, list[str], str]]:
     """Write metadata files, then pages, per folder; return what was written and the folder's
-    new fingerprint. Folders go in parallel: file creation is I/O-bound, and slow on some file
-    systems and on every bucket, and threads overlap it."""
-
-    def write_folder(job: _Job) -> tuple[NormalizedName, list[str], str]:
-        folder, project = job.folder, job.project
-        written = []
-        for filename, data in job.metadata.items():
-            name = filename + METADATA_SUFFIX
-            key = folder.key(name)
-            if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
-                changed = store.replace(key, data, etag=ANY)
-            else:
-                changed = store.create(key, data)
-            if changed:
-                written.append(key)
-        rendered = pages.render_pages(project, site)
-        written += pages.write_pages(store, folder.name, rendered, job.etags)
-        return project.name, written, project_fingerprint(project, rendered)
-
-    if len(jobs) < 8:
-        return [write_folder(job) for job in jobs]
+    new fingerprint. Each folder is written whole by one worker: many folders go to worker
+    processes where the store can write from them (rendering and creating small files is
+    CPU-bound), and to threads otherwise (a bucket's writes wait on the network)."""
+    write = functools.partial(_write_folder, store, site)
+    if len(jobs) < _PARALLEL_FOLDERS or workers.count < 2:
+        return [write(job) for job in jobs]
+    if store.writes_in_processes:
+        return workers.map(write, jobs)
     from concurrent.futures import ThreadPoolExecutor  # deferred: only for big batches
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(write_folder, jobs))
+        return list(pool.map(write, jobs))
+
+
+def _write_folder(store: Store, site: SiteInfo, job: _Job) -> tuple[NormalizedName, list[str], str]:
+    folder, project = job.folder, job.project
+    written = []
+    for filename, data in job.metadata.items():
+        name = filename + METADATA_SUFFIX
+        key = folder.key(name)
+        if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
+            changed = store.replace(key, data, etag=ANY)
+        else:
+            changed = store.create(key, data)
+        if changed:
+            written.append(key)
+    rendered = pages.render_pages(project, site)
+    written += pages.write_pages(store, folder.name, rendered, job.etags)
+    return project.name, written, project_fingerprint(project, rendered)
 
 
 def _load_catalog(store: Store, folder: Folder, problems: list[PkgIndexError]) -> _Catalog:
