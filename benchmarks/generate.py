@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark ``pkgindex generate`` against its peers, all measured in the same run.
 
-Corpora come from ``../shared/bench/make_corpus.py`` (the repository's sibling ``shared``):
+Corpora come from ``benchmarks/corpus.py`` (the same generator the tests use):
 
 - many small wheels: 10,000 wheels in 2,000 projects (``--projects 2000 --versions 5``);
 - large wheels: 200 wheels of 5 MiB, 1 GiB (``--projects 20 --versions 10 --payload-kib 5120``).
@@ -23,8 +23,8 @@ it); peak memory is the largest resident set of any one process of the run (``/u
 the same files, sequentially and with threads, gives the speed limit for cold hashing. The page
 cache is warm for every tool alike (the corpus was just written).
 
-    python benchmarks/generate.py            # full corpora (~2 GB of scratch space)
-    python benchmarks/generate.py --quick    # small corpora, a few seconds
+    python -m benchmarks.generate            # full corpora (~2 GB of scratch space)
+    python -m benchmarks.generate --quick    # small corpora, a few seconds
 
 Not a test: it prints a table and checks nothing.
 """
@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import html
-import importlib.util
 import os
 import shutil
 import statistics
@@ -48,7 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-MAKE_CORPUS = REPO_ROOT / ".." / "shared" / "bench" / "make_corpus.py"
 GNU_TIME = Path("/usr/bin/time")
 PEERS = ("simple503", "dumb-pypi")
 DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
@@ -60,11 +58,6 @@ class CorpusSpec:
     projects: int
     versions: int
     payload_kib: int = 0
-
-    @property
-    def options(self) -> list[str]:
-        options = ["--projects", str(self.projects), "--versions", str(self.versions)]
-        return options + (["--payload-kib", str(self.payload_kib)] if self.payload_kib else [])
 
 
 FULL = (
@@ -144,20 +137,10 @@ def median_seconds(runs: Sequence[Run]) -> float | None:
 # --- corpora --------------------------------------------------------------------------------
 
 
-def load_make_corpus(path: Path):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("make_corpus", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def build_corpus(spec: CorpusSpec, out: Path) -> Path:
-    subprocess.run(
-        [sys.executable, str(MAKE_CORPUS), str(out), *spec.options],
-        check=True,
-        capture_output=True,
-    )
+    from benchmarks.corpus import write_corpus  # not at the top: --run-minimal starts bare
+
+    write_corpus(out, projects=spec.projects, versions=spec.versions, payload_kib=spec.payload_kib)
     return out
 
 
@@ -179,8 +162,7 @@ def dist_paths(root: Path) -> list[Path]:
 class NewWheels:
     """Wheels that are not in the corpus yet: new versions of its first project."""
 
-    def __init__(self, make_corpus, corpus: Path, payload_kib: int, scratch: Path) -> None:  # type: ignore[no-untyped-def]
-        self.make_corpus = make_corpus
+    def __init__(self, corpus: Path, payload_kib: int, scratch: Path) -> None:
         self.project = sorted(p.name for p in corpus.iterdir() if p.is_dir())[0]
         self.payload_kib = payload_kib
         self.scratch = scratch
@@ -190,7 +172,9 @@ class NewWheels:
         self.count += 1
         version = f"9.{self.count}.0"
         payload = os.urandom(self.payload_kib * 1024) if self.payload_kib else b""
-        data = self.make_corpus.wheel_bytes(self.project, version, ">=3.8", [], payload)
+        from benchmarks.corpus import wheel_bytes
+
+        data = wheel_bytes(self.project, version, ">=3.8", [], payload)
         directory = directory or self.scratch
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{self.project}-{version}-py3-none-any.whl"
@@ -509,8 +493,8 @@ def targets(spec: CorpusSpec, ours: Result, results: list[Result]) -> list[str]:
 
 
 def bench_corpus(
-    spec: CorpusSpec, work: Path, tools: dict[str, Path], repeat: int, cold: int, make_corpus
-) -> list[str]:  # type: ignore[no-untyped-def]
+    spec: CorpusSpec, work: Path, tools: dict[str, Path], repeat: int, cold: int
+) -> list[str]:
     print(f"benchmark: building {spec.label} …", file=sys.stderr)
     corpus = build_corpus(spec, work / "corpus")
     paths = dist_paths(corpus)
@@ -521,7 +505,7 @@ def bench_corpus(
         hashing["hashlib sequential"] = hashlib_speed(paths, 1)
         for threads in sorted({2, cores}):
             hashing[f"hashlib, {threads} threads"] = hashlib_speed(paths, threads)
-    new = NewWheels(make_corpus, corpus, spec.payload_kib, work / "incoming")
+    new = NewWheels(corpus, spec.payload_kib, work / "incoming")
     runners: list[tuple[str, Callable[[], Result]]] = [
         ("pkgindex", lambda: bench_ours(corpus, work, new, repeat, cold)),
         ("minimal", lambda: bench_minimal(corpus, work, new, repeat, cold)),
@@ -566,12 +550,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.run_minimal:
         run_minimal(args.run_minimal)
         return 0
-    if not MAKE_CORPUS.is_file():
-        parser.error(f"{MAKE_CORPUS} not found (the shared folder must sit beside the repository)")
     scratch = Path(tempfile.mkdtemp(prefix="pkgindex-bench-", dir=args.workdir))
     try:
         tools = {} if args.no_peers else install_peers(scratch)
-        make_corpus = load_make_corpus(MAKE_CORPUS)
         lines = [
             f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
             f"{peer_versions(tools)}; load average at the start: {os.getloadavg()[0]:.2f}",
@@ -579,7 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         for number, spec in enumerate(QUICK if args.quick else FULL):
             work = scratch / f"corpus-{number}"
-            lines += bench_corpus(spec, work, tools, args.repeat, args.cold_repeat, make_corpus)
+            lines += bench_corpus(spec, work, tools, args.repeat, args.cold_repeat)
             if not args.keep:
                 shutil.rmtree(work)
         load = ", ".join(f"{value:.2f}" for value in os.getloadavg())

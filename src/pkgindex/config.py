@@ -16,6 +16,7 @@ Example::
     smoke = "python -c 'import dace'"   # optional verify command; default imports top-level modules
     verify-deps = false                 # install dependencies (this index + PyPI) when verifying
     auditwheel = true                   # repair Linux platform wheels when auditwheel is installed
+    keep = ["43!2026.4.27"]             # versions pinned by users: never pruned, never removed
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ class ProjectConfig:
     smoke: str | None = None
     verify_deps: bool = False
     auditwheel: bool = True
+    keep: tuple[str, ...] = ()  # pinned versions (PEP 440), normalized
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,7 +108,7 @@ def config_from_mapping(data: Mapping[str, Any], *, origin: str = CONFIG_FILENAM
 def _project_config(name: str, table: Mapping[str, Any], problems: list[str]) -> ProjectConfig:
     known = {
         "source", "version-template", "dists", "subdirectory", "env",
-        "config-settings", "smoke", "verify-deps", "auditwheel",
+        "config-settings", "smoke", "verify-deps", "auditwheel", "keep",
     }  # fmt: skip
     problems += [f"unknown key projects.{name}.{key}" for key in table if key not in known]
     dists = tuple(_expect(table, "dists", list, ["wheel"], problems))
@@ -126,7 +128,20 @@ def _project_config(name: str, table: Mapping[str, Any], problems: list[str]) ->
         smoke=_expect(table, "smoke", str, None, problems),
         verify_deps=_expect(table, "verify-deps", bool, False, problems),
         auditwheel=_expect(table, "auditwheel", bool, True, problems),
+        keep=_versions(name, _expect(table, "keep", list, [], problems), problems),
     )
+
+
+def _versions(name: str, values: list[Any], problems: list[str]) -> tuple[str, ...]:
+    from packaging.version import InvalidVersion, Version
+
+    versions = []
+    for value in values:
+        try:
+            versions.append(str(Version(str(value))))
+        except InvalidVersion:
+            problems.append(f"projects.{name}.keep: {value!r} is not a valid version (PEP 440)")
+    return tuple(versions)
 
 
 def _expect(

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,3 +158,44 @@ def failure_message(message: str, result: Completed) -> str:
 
 def _indent(text: str) -> str:
     return "\n".join(f"    {line}" for line in text.splitlines()) or "    (no output)"
+
+
+KEPT_LOG_FOLDERS = 10
+
+
+def logs_home(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the logs of failed runs are kept: $PKGINDEX_LOG_DIR, else
+    $XDG_STATE_HOME/pkgindex/logs, else ~/.local/state/pkgindex/logs."""
+    environ = os.environ if environ is None else environ
+    if environ.get("PKGINDEX_LOG_DIR"):
+        return Path(environ["PKGINDEX_LOG_DIR"])
+    state = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "pkgindex" / "logs"
+
+
+@contextmanager
+def run_logs(purpose: str, environ: Mapping[str, str] | None = None) -> Iterator[Path]:
+    """A log folder for one run: removed when the run succeeds, kept when it fails.
+
+    Kept folders live in :func:`logs_home` (error messages name the log file); only the newest
+    KEPT_LOG_FOLDERS are kept, so they never pile up.
+    """
+    home = logs_home(environ)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    folder = home / f"{purpose}-{stamp}-{os.getpid()}"
+    try:
+        yield folder
+    except BaseException:
+        if folder.exists():
+            logger.info("logs kept in %s", folder)
+            _prune(home)
+        raise
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _prune(home: Path) -> None:
+    folders = sorted(
+        (path for path in home.iterdir() if path.is_dir()), key=lambda path: path.stat().st_mtime
+    )
+    for old in folders[:-KEPT_LOG_FOLDERS]:
+        shutil.rmtree(old, ignore_errors=True)

@@ -165,6 +165,20 @@ def test_file_installers_would_prefer(
     assert filename in (index_root / "good" / "index.html").read_text()
 
 
+def test_edited_metadata_file_needs_verify(index_root: Path, pkgindex: Run) -> None:
+    """What docs/generate.md promises: a warm run does not read .metadata files; --verify
+    restores an edited one from the wheel."""
+    metadata = index_root / "good" / "good-1.0-py3-none-any.whl.metadata"
+    original = metadata.read_bytes()
+    metadata.write_bytes(original.replace(b"Name: good", b"Name: evil"))
+    edited = contents(index_root)
+    assert pkgindex("generate", index_root).returncode == 0
+    assert contents(index_root) == edited
+    result = pkgindex("generate", index_root, "--verify")
+    assert result.returncode == 0, result.stderr
+    assert metadata.read_bytes() == original
+
+
 # --- bombs ----------------------------------------------------------------------------------
 
 _LIMITED = """
@@ -228,3 +242,35 @@ def test_many_members(index_root: Path, tmp_path: Path) -> None:
     result, seconds, peak = run_limited("add", bomb, "--root", index_root)
     failed(result, 1, "the archive has 100002 members (the limit is 100000)")
     assert seconds < 20 and peak < 300 << 10, (seconds, peak)
+
+
+def test_pull_mode_never_commits_temporary_files(tmp_path: Path) -> None:
+    """A killed run's ``.NAME.PID.THREAD.tmp`` files in the checkout are never staged."""
+    from pkgindex.process import Runner
+    from pkgindex.pull.vcs import commit_and_push
+
+    checkout = tmp_path / "index"
+    checkout.mkdir()
+    for command in (["init", "-q", "-b", "main"], ["commit", "-q", "--allow-empty", "-m", "0"]):
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *command],
+            cwd=checkout,
+            check=True,
+        )
+
+    def apply(root: Path) -> str:
+        put(root / "good", hostile.wheel("good", "1.0"))
+        (root / "good" / ".index.html.4242.139.tmp").write_text("partial")
+        (root / ".index.json.4242.139.tmp").write_text("partial")
+        return "add good"
+
+    result = commit_and_push(checkout, apply, runner=Runner(log_dir=tmp_path / "logs"))
+    assert result.commit is not None
+    committed = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", "HEAD"],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert committed == ["good/good-1.0-py3-none-any.whl"]

@@ -190,3 +190,34 @@ def test_unreachable_endpoint_is_a_clear_error(s3_server):
     assert result.returncode == 1
     assert "Could not connect to the endpoint URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_publish_into_a_bucket(s3_server, make_wheel, tmp_path):
+    bucket = s3_server.new_bucket()
+    root = f"s3://{bucket}/simple"
+    wheel = make_wheel(tmp_path, "pushed", "1.0")
+    env = {"GITHUB_REPOSITORY": "acme/pushed", "GITHUB_SHA": "f" * 40}
+    report = json.loads(
+        ok(cli(s3_server, "publish", wheel, "--root", root, "--json", env=env)).stdout
+    )
+    assert report["added"] == [wheel.name] and report["root"] == root
+    page = s3_server.client().get_object(Bucket=bucket, Key="simple/pushed/index.json")
+    entry = json.loads(page["Body"].read())["files"][0]
+    assert entry["_pkgindex"]["provenance"]["commit"] == "f" * 40
+
+
+@pytest.mark.slow
+def test_update_publishes_into_a_bucket_without_git(s3_server, tmp_path):
+    from tests.integration.pull_helpers import make_source, update_argv
+
+    make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
+    bucket = s3_server.new_bucket()
+    root = f"s3://{bucket}/simple"
+    argv = update_argv(tmp_path, tmp_path / "unused", "widgets", "v1.0.0")
+    argv[argv.index("--root") + 1] = root
+    first = json.loads(ok(cli(s3_server, *argv, "--json")).stdout)
+    assert first["pushed"] is True and first["index_commit"] is None
+    key = "simple/widgets/widgets-1.0.0-py3-none-any.whl"
+    assert s3_server.client().head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
+    again = json.loads(ok(cli(s3_server, *argv, "--json")).stdout)
+    assert again["up_to_date"] is True

@@ -19,8 +19,8 @@ from pkgindex.index.distfile import (
     preference_conflict,
     read_metadata,
 )
+from pkgindex.index.html import render_project_html
 from pkgindex.index.model import IndexFile, Project, SiteInfo
-from pkgindex.index.render import render_project_html
 from tests import hostile
 
 
@@ -81,6 +81,14 @@ def test_lying_size_is_not_believed() -> None:
 def test_too_many_members_are_refused() -> None:
     with pytest.raises(InvalidDistributionError, match=r"100002 members \(the limit is 100000\)"):
         read(hostile.many_members(archive.MAX_MEMBERS + 1))
+
+
+def test_huge_zip_directory_is_refused_before_parsing() -> None:
+    filename, data = hostile.wheel()
+    end = data.rindex(b"PK\x05\x06")
+    forged = data[: end + 12] + (17 << 20).to_bytes(4, "little") + data[end + 16 :]
+    with pytest.raises(InvalidDistributionError, match="the zip directory is 17825792 bytes"):
+        read((filename, forged))
 
 
 def test_metadata_at_the_limit_is_read() -> None:
@@ -168,12 +176,17 @@ def test_every_value_in_html_is_escaped() -> None:
         requires_python=attack,
         metadata_sha256=attack,
         yanked=attack,
-        provenance={"source": attack, "commit": attack, "ref": attack},
+        provenance={
+            "source": attack,
+            "commit": attack,
+            "ref": attack,
+            "url": f"https://x/{attack}",
+        },
     )
     page = render_project_html(
         Project(name=NormalizedName("bad"), files=(file,)), SiteInfo(title=attack, url=attack)
     ).decode()
-    assert "<script>" not in page
+    assert page.count("<script") == 1 and "<script>alert" not in page  # only the page's own
     assert page.count("&lt;script&gt;") >= 8
 
 

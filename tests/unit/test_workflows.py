@@ -68,11 +68,39 @@ def test_permissions_are_empty_at_the_top_and_granted_per_job(name: str) -> None
         }
 
 
+# How many checkout steps each variant has: the pull variant checks nothing out (it only sends
+# a dispatch), so that it has none is itself the guarantee.
+CHECKOUTS = {"index": 2, "index-no-pages": 1, "pull": 0, "push": 1}
+
+
 @pytest.mark.parametrize("name", list(variants()))
 def test_checkout_never_persists_credentials(name: str) -> None:
+    checkouts = [
+        step
+        for step in steps(parse(variants()[name]))
+        if step.get("uses", "").startswith("actions/checkout@")
+    ]
+    assert len(checkouts) == CHECKOUTS[name]
+    for step in checkouts:
+        assert step["with"]["persist-credentials"] is False
+
+
+SECRET = re.compile(r"\$\{\{\s*(secrets\.|github\.token)")
+USES_A_TOKEN = re.compile(r"^pkgindex (update|publish|dispatch) ", re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", list(variants()))
+def test_tokens_reach_only_the_step_that_needs_them(name: str) -> None:
+    """A token is in the environment of exactly one step, the pkgindex command that pushes or
+    dispatches; no script writes it anywhere (no credential config, no .netrc)."""
+    holders = []
     for step in steps(parse(variants()[name])):
-        if step.get("uses", "").startswith("actions/checkout@"):
-            assert step["with"]["persist-credentials"] is False
+        env = step.get("env") or {}
+        if any(SECRET.search(str(value)) for value in env.values()):
+            holders.append(step)
+            assert USES_A_TOKEN.search(step["run"]), step
+        assert not re.search(r"credential|extraheader|netrc|insteadOf", step.get("run", ""))
+    assert len(holders) == 1
 
 
 def test_the_index_workflow_listens_for_dispatches_and_runs_update() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import lzma
+import os
+import struct
 import tarfile
 import zipfile
 import zlib
@@ -22,9 +24,11 @@ from pkgindex.errors import InvalidDistributionError
 # description) are a few hundred KiB. 4 MiB leaves room for those and no room for a bomb.
 MAX_METADATA_SIZE = 4 << 20
 MAX_MEMBERS = 100_000  # members listed in a zip, or headers read from a tar before PKG-INFO
+MAX_DIRECTORY_SIZE = 16 << 20  # bytes of a zip's central directory (100,000 long names fit)
 MAX_RATIO = 200  # decompressed / compressed bytes; text compresses about 4-10 times
 _RATIO_FLOOR = 16 << 20  # bytes decompressed before the ratio is checked (tar padding, tiny files)
 _MAX_TAR_HEADER = 1 << 20  # bytes of a pax or GNU long-name header (real ones are < 1 KiB)
+_EOCD_SIZE = 22  # bytes of a zip's end of central directory record, without its comment
 _ZIP_METHODS = {
     zipfile.ZIP_STORED: "stored",
     zipfile.ZIP_DEFLATED: "deflate",
@@ -52,6 +56,11 @@ def wheel_metadata(handle: BinaryIO, filename: str, dist_info: str) -> bytes:
             )
         member = f"{dist_info}/METADATA"
         found = [info for info in members if info.filename == member]
+        if folders and folders[0] != dist_info:
+            raise InvalidDistributionError(
+                f"{filename}: the wheel has no {member} (its .dist-info folder is {folders[0]})",
+                hint="rebuild the wheel; its name and version must match its .dist-info folder",
+            )
         if not found:
             raise InvalidDistributionError(
                 f"{filename}: the wheel has no {member}",
@@ -69,7 +78,12 @@ def zip_sdist_metadata(handle: BinaryIO, filename: str, member: str) -> bytes | 
     """A .zip sdist's PKG-INFO, or None if it has none."""
     with _open_zip(handle, filename) as archive:
         found = [info for info in archive.infolist() if info.filename == member]
-        return _read_zip_member(archive, found[-1], filename) if found else None
+        if len(found) > 1:
+            raise InvalidDistributionError(
+                f"{filename}: the sdist holds {member} {len(found)} times",
+                hint="rebuild it; a zip member name must appear once",
+            )
+        return _read_zip_member(archive, found[0], filename) if found else None
 
 
 def tar_sdist_metadata(handle: BinaryIO, filename: str, member: str) -> bytes | None:
@@ -100,6 +114,7 @@ def tar_sdist_metadata(handle: BinaryIO, filename: str, member: str) -> bytes | 
 @contextlib.contextmanager
 def _open_zip(handle: BinaryIO, filename: str) -> Iterator[zipfile.ZipFile]:
     """``zipfile.ZipFile`` with its errors turned into ours and a bound on the member count."""
+    _check_central_directory(handle, filename)
     try:
         archive = zipfile.ZipFile(handle)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
@@ -116,6 +131,36 @@ def _open_zip(handle: BinaryIO, filename: str) -> Iterator[zipfile.ZipFile]:
                 hint=_BOMB_HINT,
             )
         yield archive
+
+
+def _check_central_directory(handle: BinaryIO, filename: str) -> None:
+    """Refuse a central directory too big to parse in bounded memory, before zipfile parses
+    it (it builds one ZipInfo per entry, about ten times the entry's size). The end record says
+    how big the directory is; a damaged one is left for zipfile to report."""
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    tail_size = min(size, _EOCD_SIZE + 0xFFFF)  # the end record, and a comment of up to 64 KiB
+    handle.seek(size - tail_size)
+    tail = handle.read(tail_size)
+    handle.seek(0)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD_SIZE:
+        return
+    (directory,) = struct.unpack_from("<L", tail, at + 12)
+    if directory == 0xFFFFFFFF and at >= 20 and tail[at - 20 : at - 16] == b"PK\x06\x07":
+        (offset,) = struct.unpack_from("<Q", tail, at - 12)
+        if 0 <= offset < size:
+            handle.seek(offset)
+            record = handle.read(56)
+            handle.seek(0)
+            if len(record) == 56 and record[:4] == b"PK\x06\x06":
+                (directory,) = struct.unpack_from("<Q", record, 40)
+    if directory > MAX_DIRECTORY_SIZE:
+        raise InvalidDistributionError(
+            f"{filename}: the zip directory is {directory} bytes (the limit is "
+            f"{MAX_DIRECTORY_SIZE >> 20} MiB, about {MAX_MEMBERS} members)",
+            hint=_BOMB_HINT,
+        )
 
 
 def _top(name: str) -> str | None:

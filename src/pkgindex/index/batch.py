@@ -6,7 +6,7 @@ import contextlib
 import os
 import select
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -23,7 +23,7 @@ R = TypeVar("R")
 _PARALLEL_THRESHOLD = 64  # files; fewer small files are read in this process
 _BIG_FILE = 1 << 20  # bytes; batches of files this big on average are hashed in threads
 _BIG_BATCH = 64 << 20  # bytes; a few files adding up to this much are worth parallel hashing
-_CHUNKS_PER_WORKER = 4  # work units per worker: few enough to cost little, enough to balance
+_CHUNKS_PER_WORKER = 8  # work units per worker: few (each is a round trip), enough to balance
 
 
 class Workers:
@@ -44,7 +44,7 @@ class Workers:
             self._pool.shutdown()
             self._pool = None
 
-    def map(self, function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    def map(self, function: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         """``function`` over ``items`` in the workers, in a few large chunks per worker (each
         chunk is one round trip), results in order."""
         if self._pool is None:
@@ -57,38 +57,51 @@ class Workers:
                 initargs=(os.getpid(),),
             )
         chunk = max(1, -(-len(items) // (self.count * _CHUNKS_PER_WORKER)))
-        return list(self._pool.map(function, items, chunksize=chunk))
+        return self._pool.map(function, items, chunksize=chunk)
+
+
+Progress = Callable[[int, int], None]  # (files done, files in all)
 
 
 def inspect_many(
-    paths: Sequence[Path], workers: Workers | None = None
+    paths: Sequence[Path], progress: Progress | None = None, workers: Workers | None = None
 ) -> list[Inspected | PkgIndexError]:
     """Hash and read many files on every core.
 
     Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
     speed of every core without copying data between processes. Many small files go to
-    processes, since their cost is the Python work of opening archives and parsing headers.
+    processes (``workers``, or a pool of its own), since their cost is the Python work of
+    opening archives and parsing headers. ``progress`` is called as files are done.
     """
+    report = progress or _no_progress
     count = min(os.cpu_count() or 1, 8)
     total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
-    if count < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
-        outcomes = [_inspect_one(path) for path in paths]
-    elif total >= _BIG_FILE * len(paths):
-        from concurrent import futures  # deferred: costly to import, rarely needed
+    with contextlib.ExitStack() as stack:
+        results: Iterable[Inspected | tuple[str, str | None]]
+        if count < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
+            results = map(_inspect_one, paths)
+        elif total >= _BIG_FILE * len(paths):
+            from concurrent import futures  # deferred: costly to import, rarely needed
 
-        with futures.ThreadPoolExecutor(max_workers=count) as threads:
-            outcomes = list(threads.map(_inspect_one, paths))
-    elif workers is not None:
-        outcomes = workers.map(_inspect_one, paths)
-    else:
-        with Workers() as own:
-            outcomes = own.map(_inspect_one, paths)
+            threads = stack.enter_context(futures.ThreadPoolExecutor(max_workers=count))
+            results = threads.map(_inspect_one, paths)
+        else:
+            pool = workers or stack.enter_context(Workers())
+            results = pool.map(_inspect_one, paths)
+        outcomes = []
+        for outcome in results:
+            outcomes.append(outcome)
+            report(len(outcomes), len(paths))
     return [
         InvalidDistributionError(outcome[0], hint=outcome[1])
         if isinstance(outcome, tuple)
         else outcome
         for outcome in outcomes
     ]
+
+
+def _no_progress(done: int, total: int) -> None:
+    """Report nothing."""
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:

@@ -9,6 +9,7 @@ when something fails.
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import shutil
 import tempfile
@@ -26,8 +27,10 @@ from pkgindex import __version__
 from pkgindex.config import Config, ProjectConfig, load_config
 from pkgindex.errors import ConfigError, ConflictError, GitError
 from pkgindex.index.distfile import parse_filename
+from pkgindex.index.layout import check_index_root
+from pkgindex.index.pages import load_store_config
 from pkgindex.index.refresh import add_files, load_project
-from pkgindex.process import Runner
+from pkgindex.process import Runner, run_logs
 from pkgindex.pull.builder import (
     Frontend,
     build_distributions,
@@ -48,6 +51,7 @@ from pkgindex.pull.gitsource import (
 from pkgindex.pull.sample import commit_all, tag, write_sample_project
 from pkgindex.pull.vcs import DEFAULT_RETRY, RetryPolicy, commit_and_push, git_toplevel
 from pkgindex.pull.versioning import render_version, rewrite_wheel_version
+from pkgindex.stores.base import Store
 from pkgindex.stores.local import LocalStore
 
 logger = logging.getLogger(__name__)
@@ -117,12 +121,18 @@ def update(
     retry: RetryPolicy = DEFAULT_RETRY,
     stream: bool = False,
     clock: Clock | None = None,
+    store: Store | None = None,
 ) -> UpdateReport:
-    """Build OWNER/REPO at REF, prove the wheel works, add it to the index at ROOT and push."""
+    """Build OWNER/REPO at REF, prove the wheel works, add it to the index at ROOT and push.
+
+    With ``store`` (a bucket), the files are added to that store instead: no git commit.
+    """
     clock = clock or (lambda: datetime.now(UTC))
     source = f"{check_owner(owner)}/{check_repo(repo)}"
     check_ref(ref)
-    config = load_config(root)
+    if store is None:
+        check_index_root(root)
+    config = load_config(root) if store is None else load_store_config(store)
     settings = project_for_source(config, owner, repo)
     check_settings(settings)
     url = clone_url(source_url or config.source_url, owner, repo)
@@ -132,7 +142,8 @@ def update(
         with timings.step("fetch"):
             checkout = fetch_source(url, ref, work / "source", runner=runner)
         logger.info("fetch: %s at %s is commit %s", source, ref, checkout.commit)
-        if existing := find_build(root, source=source, commit=checkout.commit, digest=digest):
+        index = store or LocalStore(root)
+        if existing := find_build(index, source=source, commit=checkout.commit, digest=digest):
             logger.info(
                 "the index already has %s built from %s with these settings; nothing to do",
                 ", ".join(existing),
@@ -154,18 +165,21 @@ def update(
         )
         provenance = _provenance(source, checkout, digest, frontend, clock(), runner)
         with timings.step("publish"):
-            pushed, index_commit = _publish(
-                root,
-                files,
-                provenance,
-                source=source,
-                checkout=checkout,
-                replace=replace,
-                commit=commit,
-                runner=runner,
-                retry=retry,
-                clock=clock,
-            )
+            if store is not None:
+                pushed, index_commit = _publish_to_store(store, files, provenance, replace, clock)
+            else:
+                pushed, index_commit = _publish(
+                    root,
+                    files,
+                    provenance,
+                    source=source,
+                    checkout=checkout,
+                    replace=replace,
+                    commit=commit,
+                    runner=runner,
+                    retry=retry,
+                    clock=clock,
+                )
     return UpdateReport(
         source=source,
         ref=ref,
@@ -229,13 +243,13 @@ def check_settings(settings: ProjectConfig) -> None:
         )
 
 
-def find_build(root: Path, *, source: str, commit: str, digest: str) -> tuple[str, ...]:
+def find_build(store: Store, *, source: str, commit: str, digest: str) -> tuple[str, ...]:
     """Filenames in the index built from ``source`` at ``commit`` with settings ``digest``."""
     found: list[str] = []
-    if not root.is_dir():
+    if not store.exists():
         return ()
-    for folder in sorted(path for path in root.iterdir() if (path / "index.json").is_file()):
-        project = load_project(LocalStore(root), folder.name)
+    for name in store.list_root().folders:
+        project = load_project(store, name)
         for file in project.files if project else ():
             made = file.provenance or {}
             if (
@@ -251,16 +265,11 @@ def find_build(root: Path, *, source: str, commit: str, digest: str) -> tuple[st
 def _workspace(
     purpose: str, *, stream: bool, secrets: Sequence[str]
 ) -> Iterator[tuple[Path, Runner]]:
-    """A temporary work folder and a runner whose logs survive only a failure."""
-    log_dir = Path(tempfile.mkdtemp(prefix=f"pkgindex-{purpose}-logs-"))
-    runner = Runner(log_dir=log_dir, stream=stream, redact=tuple(secrets))
-    try:
+    """A temporary work folder and a runner whose logs survive only a failure (see run_logs)."""
+    with run_logs(purpose) as log_dir:
+        runner = Runner(log_dir=log_dir, stream=stream, redact=tuple(secrets))
         with tempfile.TemporaryDirectory(prefix=f"pkgindex-{purpose}-") as work:
             yield Path(work), runner
-    except BaseException:
-        logger.info("logs kept in %s", log_dir)
-        raise
-    shutil.rmtree(log_dir, ignore_errors=True)
 
 
 def _resolve_source(
@@ -367,6 +376,20 @@ def tool_versions(runner: Runner) -> dict[str, str]:
     return versions
 
 
+def _publish_to_store(
+    store: Store,
+    files: Sequence[Path],
+    provenance: Mapping[str, Any],
+    replace: bool,
+    clock: Clock,
+) -> tuple[bool, str | None]:
+    """Add the files straight to a store (a bucket): published once the pages are written."""
+    report = add_files(store, files, provenance=provenance, replace=replace, clock=clock)
+    for name in report.unchanged:
+        logger.info("publish: %s is already in the index with the same bytes", name)
+    return bool(report.added), None
+
+
 def _publish(
     root: Path,
     files: Sequence[Path],
@@ -400,7 +423,6 @@ def _publish(
             return None
         return f'updated dependency "{source}" at {checkout.commit}'
 
-    root.mkdir(parents=True, exist_ok=True)
     toplevel = git_toplevel(root, runner=runner) if commit else None
     if toplevel is None:
         apply(root)
@@ -425,34 +447,51 @@ class DemoReport:
         return self.root.resolve().as_uri() + "/"
 
 
+def demo_home(environ: Mapping[str, str] | None = None) -> Path:
+    """Where ``demo`` keeps its index: $XDG_CACHE_HOME/pkgindex/demo or ~/.cache/pkgindex/demo."""
+    environ = os.environ if environ is None else environ
+    cache = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "pkgindex" / "demo"
+
+
 def demo(
     root: Path | None = None, *, stream: bool = False, clock: Clock | None = None
 ) -> DemoReport:
     """Make a sample source repository and run the whole pull-mode pipeline into a local index.
 
-    Without ``root`` the index is a new git checkout in a temporary folder, with a bare
-    repository as its origin, so the commit and the push run too.
+    Without ``root`` the index is a new git checkout in :func:`demo_home` (replacing the previous
+    demo's, so demos never pile up), with a bare repository beside it as its origin, so the
+    commit and the push run too. The sample source lives in a temporary folder, removed at the end.
     """
-    base = Path(tempfile.mkdtemp(prefix="pkgindex-demo-"))
-    runner = Runner(log_dir=base / "logs", stream=stream)
-    source = write_sample_project(base / "sources" / "demo" / "hello")
-    commit_all(source, "pkgindex-demo 1.0.0", runner=runner)
-    tag(source, "v1.0.0", runner=runner)
     origin = None
     if root is None:
-        root = base / "index"
-        origin = base / "index-origin.git"
-        init_index_repository(root, origin, runner=runner)
-    logger.info("demo: sample source repository in %s", source)
-    report = update(
-        root,
-        owner="demo",
-        repo="hello",
-        ref="v1.0.0",
-        stream=stream,
-        clock=clock,
-        source_url=f"{(base / 'sources').as_uri()}/{{owner}}/{{repo}}",
-    )
+        home = demo_home()
+        if home.exists():
+            shutil.rmtree(home)
+        root = home / "index"
+        origin = home / "index-origin.git"
+    else:
+        check_index_root(root, allow_missing=True)
+    with run_logs("demo") as log_dir, tempfile.TemporaryDirectory(prefix="pkgindex-demo-") as tmp:
+        runner = Runner(log_dir=log_dir, stream=stream)
+        sources = Path(tmp) / "sources"
+        source = write_sample_project(sources / "demo" / "hello")
+        commit_all(source, "pkgindex-demo 1.0.0", runner=runner)
+        tag(source, "v1.0.0", runner=runner)
+        if origin is not None:
+            init_index_repository(root, origin, runner=runner)
+        else:
+            root.mkdir(parents=True, exist_ok=True)
+        logger.info("demo: sample source repository in %s", source)
+        report = update(
+            root,
+            owner="demo",
+            repo="hello",
+            ref="v1.0.0",
+            stream=stream,
+            clock=clock,
+            source_url=f"{sources.as_uri()}/{{owner}}/{{repo}}",
+        )
     return DemoReport(root=root, origin=origin, update=report, project="pkgindex-demo")
 
 

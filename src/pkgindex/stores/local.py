@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from pkgindex.errors import ConflictError, IntegrityError, PkgIndexError, StaleError, StoreError
+from pkgindex.errors import (
+    ConfigError,
+    ConflictError,
+    IntegrityError,
+    PkgIndexError,
+    StaleError,
+    StoreError,
+)
 from pkgindex.stores.base import ANY, Listing, ObjectInfo, RootListing, Versioned, check_key
 
 
@@ -70,15 +77,21 @@ class LocalStore:
                     if self._locked and name.endswith(".tmp"):
                         remove_if_stale(Path(entry.path))
                     continue
-                (folders if entry.is_dir() else files).append(name)
+                if entry.is_dir():
+                    folders.append(name)
+                    if not entry.is_symlink():
+                        self._checked.add(name)  # saves list_folder an lstat
+                else:
+                    files.append(name)
         return RootListing(folders=tuple(sorted(folders)), files=tuple(sorted(files)))
 
     def list_folder(self, folder: str, *, sized: Callable[[str], bool]) -> Listing | None:
         """One ``scandir``, and one ``stat`` per sized entry: this runs for every folder of the
         index on every run. Stale temporary files of dead writers are removed under the lock."""
-        path = self.root / folder
-        if path.is_symlink():
-            return Listing(sizes={}, names=frozenset(), problems=(linked_folder_error(folder),))
+        try:
+            path = self._folder(check_key(folder))
+        except StoreError as exc:
+            return Listing(sizes={}, names=frozenset(), problems=(exc,))
         try:
             with os.scandir(path) as listing:
                 found = list(listing)
@@ -146,7 +159,7 @@ class LocalStore:
     # --- writing ---------------------------------------------------------------------------
 
     def create(self, key: str, source: bytes | Path) -> bool:
-        path = self._path(key, writing=True)
+        path = self._path(key)
         try:
             status = path.stat()
         except FileNotFoundError:
@@ -163,7 +176,7 @@ class LocalStore:
         )
 
     def replace(self, key: str, data: bytes, *, etag: str | None) -> bool:
-        path = self._path(key, writing=True)
+        path = self._path(key)
         try:
             status = path.stat()
         except FileNotFoundError:
@@ -179,20 +192,27 @@ class LocalStore:
         return True
 
     def overwrite(self, key: str, source: Path) -> None:
-        copy_atomic(source, self._path(key, writing=True))
+        copy_atomic(source, self._path(key))
 
     def delete(self, key: str) -> bool:
-        return remove_file(self._path(key, writing=True))
+        return remove_file(self._path(key))
 
-    def _path(self, key: str, *, writing: bool = False) -> Path:
-        """The file for a key; writing through a linked project folder is refused."""
+    def _path(self, key: str) -> Path:
+        """The file for a key. Project folders must be real folders inside the root: reading or
+        writing through a symbolic link to a folder is refused (files may be links that stay
+        inside the root; list_folder checks them)."""
         check_key(key)
-        folder = key.rpartition("/")[0]
-        if writing and folder and folder not in self._checked:
+        folder, slash, _ = key.partition("/")
+        if slash:
+            self._folder(folder)
+        return self.root / key
+
+    def _folder(self, folder: str) -> Path:
+        if folder not in self._checked:
             if (self.root / folder).is_symlink():
                 raise linked_folder_error(folder)
             self._checked.add(folder)
-        return self.root / key
+        return self.root / folder
 
 
 class _Etags(Mapping[str, str]):
@@ -363,11 +383,11 @@ def locked(root: Path) -> Iterator[None]:
     try:
         descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
-        raise PkgIndexError(
+        raise ConfigError(
             f"{root}: no such folder", hint="create it, or pass the index root with --root"
         ) from None
     except NotADirectoryError:
-        raise PkgIndexError(f"{root}: not a folder", hint="pass the index root folder") from None
+        raise ConfigError(f"{root}: not a folder", hint="pass the index root with --root") from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
