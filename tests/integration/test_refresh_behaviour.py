@@ -518,3 +518,22 @@ def test_a_missing_root_is_named(tmp_path: Path) -> None:
     with pytest.raises(PkgIndexError) as raised:
         index.generate(LocalStore(tmp_path / "nowhere"))
     assert raised.value.message == f"{tmp_path / 'nowhere'}: no such folder"
+
+
+def test_a_change_to_one_project_keeps_the_others_summaries(
+    root: Path, make_wheel: MakeWheel
+) -> None:
+    def summaries() -> dict:  # type: ignore[type-arg]
+        document = json.loads((root / "index.json").read_bytes())
+        return document["_pkgindex"]["summaries"]  # type: ignore[no-any-return]
+
+    before = summaries()
+    html_dace = (root / "index.html").read_text().count("1!0.5")
+    make_wheel(root / "ghex", "ghex", "0.6")
+    index.generate(LocalStore(root), clock=at(T1))
+    after = summaries()
+    assert after["dace"] == before["dace"]  # read back from the root page, not recomputed
+    assert after["ghex"] == {
+        "files": 2, "last-upload": "2026-06-07T08:09:10.000000Z", "version": "0.6",
+    }  # fmt: skip
+    assert (root / "index.html").read_text().count("1!0.5") == html_dace
