@@ -51,6 +51,10 @@ COMMANDS = {
     "add": "index",
     "yank": "index",
     "unyank": "index",
+    "remove": "health",
+    "prune": "health",
+    "check": "health",
+    "status": "health",
     "update": "pull",
     "build": "pull",
     "demo": "pull",
@@ -68,8 +72,10 @@ COMMANDS = {
 TASKS = {
     "start": ("demo", "init"),
     "keep an index of files": ("generate", "add", "yank", "unyank"),
+    "keep it healthy": ("check", "remove", "prune", "status"),
     "pull mode: build from source repositories": ("update", "build"),
     "GitHub and push mode": ("dispatch", "publish", "workflow"),
+    "serve over HTTP (uploads from twine, uv publish)": ("serve", "token"),
     "folders and buckets": ("sync",),
 }
 

@@ -53,6 +53,11 @@ def _register_generate(
     add_root_argument(parser, positional=True)
     parser.add_argument("--verify", action="store_true", help="re-hash every file")
     parser.add_argument(
+        "--url",
+        help="the index's public URL, for the install commands on the pages (kept for later "
+        "runs; default: url in pkgindex.toml)",
+    )
+    parser.add_argument(
         "--skip-invalid", action="store_true", help="leave invalid files out, with warnings"
     )
     parser.set_defaults(func=run_generate)
@@ -81,6 +86,11 @@ def _register_add(
         "--replace",
         action="store_true",
         help="replace a published file that has other bytes (recorded in the catalog)",
+    )
+    parser.add_argument(
+        "--restore",
+        action="store_true",
+        help="bring back a removed file (only with the very bytes that were removed)",
     )
     parser.add_argument("--skip-invalid", action="store_true", help="add the valid files only")
     parser.set_defaults(func=run_add)
@@ -147,6 +157,7 @@ def run_generate(args: argparse.Namespace) -> int:
             skip_invalid=args.skip_invalid,
             clock=clock_from_environment(),
             progress=advance,
+            url=args.url,
         )
     parts = [plural(len(report.projects), "project"), f"{plural(len(report.indexed), 'new file')}"]
     if report.dropped:
@@ -177,6 +188,7 @@ def run_add(args: argparse.Namespace) -> int:
         store,
         args.files,
         replace=args.replace,
+        restore=args.restore,
         skip_invalid=args.skip_invalid,
         clock=clock_from_environment(),
     )

@@ -14,7 +14,15 @@ from packaging.version import InvalidVersion
 
 from pkgindex.errors import IntegrityError, InvalidDistributionError
 from pkgindex.index.distfile import parse_filename
-from pkgindex.index.model import IndexFile, Project, parse_upload_time
+from pkgindex.index.model import (
+    STATUSES,
+    IndexFile,
+    Project,
+    ProjectStatus,
+    ProjectSummary,
+    Tombstone,
+    parse_upload_time,
+)
 from pkgindex.index.render import PRIVATE_KEY
 
 # A project page lists each file in about 400 bytes: 64 MiB is over 100,000 files.
@@ -38,6 +46,10 @@ def project_from_json(data: bytes, *, name: NormalizedName, origin: str) -> Proj
         if not isinstance(entries, list):
             raise TypeError("'files' must be a list")
         files = [_file_from_json(entry) for entry in entries]
+        private = _typed(document, PRIVATE_KEY, dict, default={})
+        files += [_file_from_json(entry) for entry in _list(private, "withheld")]
+        removed = [_tombstone_from_json(entry) for entry in _list(private, "removed")]
+        status = _status_from_json(document.get("project-status"))
     except (
         ValueError,
         KeyError,
@@ -52,7 +64,44 @@ def project_from_json(data: bytes, *, name: NormalizedName, origin: str) -> Proj
             hint="restore it from version control (git checkout -- FILE); deleting it re-indexes "
             "the folder but resets upload times",
         ) from exc
-    return Project.from_files(name, files)
+    return Project.from_files(name, files, status=status, removed=removed)
+
+
+def _status_from_json(value: Any) -> ProjectStatus | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError("'project-status' must be an object")
+    status = value.get("status")
+    if status not in STATUSES:
+        raise ValueError(f"unknown project status {repr(status)[:40]}")
+    return ProjectStatus(status=status, reason=_optional_text(value, "reason"))
+
+
+def _tombstone_from_json(entry: Any) -> Tombstone:
+    if not isinstance(entry, dict):
+        raise TypeError("a removed file must be an object")
+    filename = parse_filename(_typed(entry, "filename", str)).filename
+    return Tombstone(
+        filename=filename,
+        sha256=_sha256(entry.get("sha256"), filename, "removed"),
+        removed_at=parse_upload_time(_typed(entry, "removed-at", str)),
+        reason=_optional_text(entry, "reason"),
+    )
+
+
+def _list(document: Mapping[str, Any], key: str) -> list[Any]:
+    value = document.get(key, [])
+    if not isinstance(value, list):
+        raise TypeError(f"{key!r} must be a list")
+    return value
+
+
+def _optional_text(document: Mapping[str, Any], key: str) -> str | None:
+    value = document.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{key!r} must be a string")
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +117,19 @@ class RootState:
     def fingerprints(self) -> Mapping[str, str]:
         value = self.private.get("fingerprints")
         return value if isinstance(value, dict) else {}
+
+    @property
+    def summaries(self) -> dict[str, ProjectSummary]:
+        """The root page's line for each project, as last written; damaged entries are left out
+        (they are derived data, recomputed from the project's catalog page)."""
+        value = self.private.get("summaries")
+        found: dict[str, ProjectSummary] = {}
+        for name, entry in (value if isinstance(value, dict) else {}).items():
+            try:
+                found[name] = ProjectSummary.from_json(name, entry)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+        return found
 
 
 def root_state(data: bytes, *, etags: Mapping[str, str] | None = None) -> RootState:

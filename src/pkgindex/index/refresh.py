@@ -38,7 +38,8 @@ from pkgindex.index.distfile import (
     preference_conflict,
     sha256_file,
 )
-from pkgindex.index.model import IndexFile, Project, SiteInfo, format_upload_time
+from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo, format_upload_time
+from pkgindex.index.rules import check_publishable, removed_error
 from pkgindex.index.scan import (
     METADATA_SUFFIX,
     PAGE_HTML,
@@ -97,10 +98,13 @@ def generate(
     skip_invalid: bool = False,
     clock: Clock | None = None,
     progress: Progress | None = None,
+    url: str | None = None,
 ) -> GenerateReport:
     """Scan every project folder in the store and bring the index up to date, in place.
 
-    ``progress(done, total)`` is called as distribution files are read.
+    ``progress(done, total)`` is called as distribution files are read. ``url`` is the index's
+    public URL for the install commands on the pages (else the one in pkgindex.toml, else the
+    one the pages were rendered with last time).
     """
 
     def attempt() -> GenerateReport:
@@ -117,6 +121,7 @@ def generate(
             skip_invalid=skip_invalid,
             clock=clock or utc_now,
             progress=progress,
+            url=url,
         )
 
     with store.lock():
@@ -144,6 +149,7 @@ def add_files(
     *,
     provenance: Mapping[str, Any] | None = None,
     replace: bool = False,
+    restore: bool = False,
     skip_invalid: bool = False,
     clock: Clock | None = None,
 ) -> AddReport:
@@ -152,11 +158,12 @@ def add_files(
     The same file again (same name, same bytes) is a no-op; a file that is present but not
     listed (an interrupted ``add``) gets listed; a published file whose stored bytes no longer
     match the catalog is restored from the same bytes. The same name with other bytes is
-    refused with ConflictError, unless ``replace`` (which records the replacement).
+    refused with ConflictError, unless ``replace`` (which records the replacement). A removed
+    file never returns with other bytes; with the same bytes only with ``restore``.
     """
     with store.lock():
         inspected, problems = _inspect_candidates(files)
-        checked = _check_against_index(store, inspected, replace=replace)
+        checked = _check_against_index(store, inspected, replace=replace, restore=restore)
         problems += checked.conflicts
         if problems and not skip_invalid:
             raise ValidationError(problems) if len(problems) > 1 else problems[0]
@@ -176,13 +183,15 @@ def add_files(
         names = sorted({item.dist.name for _, item in checked.accepted})
 
         def attempt() -> GenerateReport:
-            folders = [folder for name in names if (folder := scan_folder(store, name)[0])]
             state = pages.read_root_state(store)
+            all_names = _known_project_names(store, state, names)
+            wanted = sorted({*names, *dependents(state, all_names)})
+            folders = [folder for name in wanted if (folder := scan_folder(store, name)[0])]
             return _refresh(
                 store,
                 folders,
                 state=state,
-                all_names=_known_project_names(store, state, names),
+                all_names=all_names,
                 batch=batch,
                 problems=[],
                 verify=False,
@@ -228,16 +237,29 @@ def write_project(store: Store, project: Project, etags: Mapping[str, str | None
     """
     site = pages.load_site(store)
     state = pages.read_root_state(store)
-    rendered = pages.render_pages(project, site)
+    names = _known_project_names(store, state, [project.name])
+    rendered, summary = pages.render_folder_pages(store, project, site, set(names))
     written = pages.write_pages(store, project.name, rendered, etags)
     ours: dict[str, str] = {project.name: project_fingerprint(project, rendered)}
-    names = _known_project_names(store, state, [project.name])
+    our_summaries: dict[str, ProjectSummary] = {project.name: summary}
 
-    def merge(theirs: RootState) -> tuple[list[str], dict[str, str]]:
-        return sorted({*theirs.names, *names}), {**theirs.fingerprints, **ours}
+    def merge(
+        theirs: RootState,
+    ) -> tuple[list[str], dict[str, str], dict[str, ProjectSummary]]:
+        return (
+            sorted({*theirs.names, *names}),
+            {**theirs.fingerprints, **ours},
+            {**theirs.summaries, **our_summaries},
+        )
 
     written += pages.write_root(
-        store, state, names, site, {**state.fingerprints, **ours}, merge=merge
+        store,
+        state,
+        names,
+        site,
+        {**state.fingerprints, **ours},
+        {**state.summaries, **our_summaries},
+        merge=merge,
     )
     return written
 
@@ -277,15 +299,23 @@ def _refresh(
     skip_invalid: bool,
     clock: Clock,
     progress: Progress | None = None,
+    url: str | None = None,
 ) -> GenerateReport:
-    site = pages.load_site(store)
+    site = pages.load_site(store, url)
     full_render = verify or not pages.same_site(state, site)
     fingerprints: dict[str, str] = dict(state.fingerprints)
     catalogs: dict[NormalizedName, _Catalog] = {}
     wanted: dict[str, Folder] = {}  # keys of the files to read, with their folder
+    all_names = sorted(set(all_names))
+    rerender = dependents(state, all_names)
     for folder in folders:
         unchanged = fingerprints.get(folder.name) == folder.fingerprint
-        if unchanged and not full_render and not batch.known.keys() & folder.sizes.keys():
+        if (
+            unchanged
+            and not full_render
+            and folder.name not in rerender
+            and not batch.known.keys() & folder.sizes.keys()
+        ):
             continue  # same files, same sizes, pages in place: nothing to read or write
         catalogs[folder.name] = catalog = _load_catalog(store, folder, problems)
         wanted.update(
@@ -313,18 +343,28 @@ def _refresh(
         jobs.append(_Job(folder=folder, project=project, metadata=metadata, etags=catalog.etags))
     written: list[str] = []
     ours: dict[str, str] = {}  # fingerprints of the folders written
-    for name, keys, fingerprint in _run_writes(store, jobs, site):
+    our_summaries: dict[str, ProjectSummary] = {}  # their lines on the root page
+    names = sorted(set(all_names))
+    for name, keys, fingerprint, summary in _run_writes(store, jobs, site, frozenset(names)):
         written += keys
         ours[name] = fingerprint
-    names = sorted(set(all_names))
+        our_summaries[name] = summary
     fingerprints.update(ours)
 
-    def merge(theirs: RootState) -> tuple[list[str], dict[str, str]]:
+    def merge(
+        theirs: RootState,
+    ) -> tuple[list[str], dict[str, str], dict[str, ProjectSummary]]:
         merged = sorted({*theirs.names, *names})
-        return merged, {**theirs.fingerprints, **ours}
+        return (
+            merged,
+            {**theirs.fingerprints, **ours},
+            {**theirs.summaries, **our_summaries},
+        )
 
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
-    written += pages.write_root(store, state, names, site, fingerprints, merge=merge)
+    if not _root_unchanged(state, names, fingerprints, jobs, full_render):
+        summaries = {**state.summaries, **our_summaries}
+        written += pages.write_root(store, state, names, site, fingerprints, summaries, merge=merge)
     return GenerateReport(
         projects=tuple(names),
         indexed=tuple(indexed),
@@ -379,13 +419,13 @@ class _Job:
 
 
 def _run_writes(
-    store: Store, jobs: Sequence[_Job], site: SiteInfo
-) -> list[tuple[NormalizedName, list[str], str]]:
+    store: Store, jobs: Sequence[_Job], site: SiteInfo, on_index: frozenset[str]
+) -> list[tuple[NormalizedName, list[str], str, ProjectSummary]]:
     """Write metadata files, then pages, per folder; return what was written and the folder's
     new fingerprint. Folders go in parallel: file creation is I/O-bound, and slow on some file
     systems and on every bucket, and threads overlap it."""
 
-    def write_folder(job: _Job) -> tuple[NormalizedName, list[str], str]:
+    def write_folder(job: _Job) -> tuple[NormalizedName, list[str], str, ProjectSummary]:
         folder, project = job.folder, job.project
         written = []
         for filename, data in job.metadata.items():
@@ -397,9 +437,9 @@ def _run_writes(
                 changed = store.create(key, data)
             if changed:
                 written.append(key)
-        rendered = pages.render_pages(project, site)
+        rendered, summary = pages.render_folder_pages(store, project, site, on_index)
         written += pages.write_pages(store, folder.name, rendered, job.etags)
-        return project.name, written, project_fingerprint(project, rendered)
+        return project.name, written, project_fingerprint(project, rendered), summary
 
     if len(jobs) < 8:
         return [write_folder(job) for job in jobs]
@@ -447,6 +487,9 @@ def _files_to_read(
             and (filename + METADATA_SUFFIX not in folder.metadata)
         )
         if entry is None and not _belongs(folder, filename, problems):
+            continue
+        if entry is None and (tombstone := catalog.tombstone(filename)) is not None:
+            problems.append(removed_error(folder.name, tombstone))
             continue
         if entry is None or verify or missing_metadata:
             wanted.append(folder.key(filename))
@@ -501,7 +544,7 @@ def _merge(
             new.append(filename)
         if item.metadata is not None:
             metadata[filename] = item.metadata
-    return Project.from_files(folder.name, files), metadata, new, gone
+    return catalog.with_files(files), metadata, new, gone
 
 
 def _index_file(
@@ -582,7 +625,7 @@ class _Checked:
 
 
 def _check_against_index(
-    store: Store, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool
+    store: Store, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool, restore: bool
 ) -> _Checked:
     """Split files to add into new ones, identical re-adds, repairs and conflicts.
 
@@ -597,7 +640,16 @@ def _check_against_index(
         if name not in catalogs:
             catalogs[name] = load_project(store, name)
         project = catalogs[name]
+        refusal = check_publishable(project, filename, item.sha256, restore=restore)
+        if refusal is not None:
+            checked.conflicts.append(refusal)
+            continue
         entry = project.file(filename) if project else None
+        if entry is None and project is not None and project.tombstone(filename):
+            checked.accepted.append((path, item))  # restored: the very bytes removed, asked for
+            if store.stat(f"{name}/{filename}") is not None:
+                checked.repaired.append(filename)  # a leftover of the removal: overwrite it
+            continue
         stored = _stored_sha256(store, f"{name}/{filename}")
         listed = entry.sha256 if entry else None
         if (listed or stored) is None:
@@ -650,6 +702,44 @@ def _stored_sha256(store: Store, key: str) -> str | None:
         return sha256_file(paths[key])
 
 
+def _root_unchanged(
+    state: RootState,
+    names: Sequence[str],
+    fingerprints: Mapping[str, str],
+    jobs: Sequence[_Job],
+    full_render: bool,
+) -> bool:
+    """True when the root pages would come out as they are: no project was rewritten, the same
+    projects, both root pages present (a deleted one is written again). Rendering the root of a
+    big index costs more than the rest of a warm run, so it is skipped then."""
+    summaries = state.private.get("summaries")
+    return (
+        not jobs
+        and not full_render
+        and list(state.names) == list(names)
+        and dict(state.fingerprints) == dict(fingerprints)
+        and isinstance(summaries, dict)
+        and summaries.keys() == set(names)
+        and PAGE_HTML in state.etags
+        and PAGE_JSON in state.etags
+    )
+
+
+def dependents(state: RootState, names: Iterable[str]) -> set[str]:
+    """Projects whose install commands change because a project they depend on joined or left
+    the index (their pages say which dependencies this index has)."""
+    if not state.names:
+        return set()
+    changed = set(names) ^ set(state.names)
+    if not changed:
+        return set()
+    return {
+        name
+        for name, summary in state.summaries.items()
+        if name not in changed and changed.intersection(summary.requires)
+    }
+
+
 def _known_project_names(store: Store, state: RootState, extra: Iterable[str]) -> list[str]:
     names = state.names or tuple(folder.name for folder in scan_root(store)[0])
     return sorted(set(names) | set(extra))
@@ -677,7 +767,7 @@ def set_yanked(store: Store, name: str, target: str, reason: str | None) -> list
             )
         changed[:] = [f.filename for f in matches if f.yanked != reason]
         files = [replace(f, yanked=reason) if f.filename in changed else f for f in project.files]
-        return Project.from_files(project.name, files)
+        return project.with_files(files)
 
     with store.lock():
         if update_project(store, name, change) is None:
