@@ -99,3 +99,19 @@ def test_add_of_the_original_bytes_repairs_a_damaged_published_file(tmp_path, ma
     assert f"repaired {wheel.name} (the stored file did not match the catalog" in result.stdout
     assert "unchanged" not in result.stdout
     assert snapshot(root) == before
+
+
+def test_sync_verifies_every_copied_file_against_the_catalog(tmp_path, make_wheel):
+    source, mirror = tmp_path / "index", tmp_path / "mirror"
+    make_wheel(source / "a", "a", "1.0")
+    make_wheel(source / "b", "b", "1.0")
+    ok(run_pkgindex("generate", source))
+    mirror.mkdir()
+    damaged = source / "b" / "b-1.0-py3-none-any.whl"
+    damaged.write_bytes(b"X" * damaged.stat().st_size)
+    result = run_pkgindex("sync", source, mirror)
+    assert result.returncode == 1
+    assert f"error: {damaged}: sha256 " in result.stderr
+    assert "does not match the catalog" in result.stderr
+    assert not (mirror / "b").exists() or not (mirror / "b" / damaged.name).exists()
+    assert not (mirror / "index.json").exists()  # the root pages come last
