@@ -139,10 +139,9 @@ class BucketStore:
         return contextlib.nullcontext()  # many writers; conditional writes keep them safe
 
     def exists(self) -> bool:
-        try:
-            self._call(self.client.head_bucket, "", Bucket=self.bucket)
-        except StoreError:
-            return False
+        """A prefix always exists; a missing or unreachable bucket is a StoreError that says
+        which (rather than a plain False that could only say "no index")."""
+        self._call(self.client.head_bucket, "", Bucket=self.bucket)
         return True
 
     # --- reading ---------------------------------------------------------------------------
