@@ -2,7 +2,7 @@
 
 - ``make_wheel`` builds a small, installable wheel with zipfile (valid RECORD), with knobs to
   make it subtly wrong (METADATA name or version disagreeing with the filename, no METADATA).
-- ``corpus`` runs the shared ``make_corpus.py`` (the repository root's sibling ``shared/``).
+- ``corpus`` writes a corpus with the repository's own ``benchmarks/corpus.py``.
 """
 
 from __future__ import annotations
@@ -10,19 +10,35 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import re
-import subprocess
-import sys
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import pytest
+from benchmarks.corpus import write_corpus
+from hypothesis import Phase, settings
+
+from tests.strict_skips import (  # noqa: F401  (hooks: a skip in CI is a failure)
+    pytest_configure,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
+
+# tools/mutate.py runs the tests once per mutant: the same examples every time, fewer of them,
+# no shrinking (a failure is all it needs to know), no example database.
+settings.register_profile(
+    "mutation",
+    max_examples=10,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = REPO_ROOT / ".." / "shared"
-MAKE_CORPUS = SHARED_DIR / "bench" / "make_corpus.py"
 ZIP_EPOCH = (2024, 1, 1, 0, 0, 0)
 
 
@@ -167,23 +183,26 @@ MakeCorpus = Callable[..., Path]
 
 @pytest.fixture(scope="session")
 def corpus() -> MakeCorpus:
-    """A function running make_corpus.py: ``corpus(out, projects=3, versions=2, ...)`` -> out.
+    """A function writing a corpus: ``corpus(out, projects=3, versions=2, sdists=True)`` -> out.
 
-    Keyword arguments become options (``payload_kib=64`` -> ``--payload-kib 64``; ``True`` for
-    flags such as ``sdists``).
+    Keyword arguments are those of :func:`benchmarks.corpus.write_corpus`.
     """
-    if not MAKE_CORPUS.is_file():
-        pytest.skip(f"{MAKE_CORPUS} not found: the shared folder must sit beside the repository")
 
     def make(out: Path, **options: int | bool) -> Path:
-        command = [sys.executable, str(MAKE_CORPUS), str(out)]
-        for key, value in options.items():
-            flag = "--" + key.replace("_", "-")
-            if value is True:
-                command.append(flag)
-            elif value is not False:
-                command += [flag, str(value)]
-        subprocess.run(command, check=True, capture_output=True, text=True)
+        write_corpus(out, **options)  # type: ignore[arg-type]
         return out
 
     return make
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logs_of_failed_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Logs that failed runs keep go to a temporary folder, not the user's ~/.local/state."""
+    folder = tmp_path_factory.mktemp("pkgindex-logs")
+    previous = os.environ.get("PKGINDEX_LOG_DIR")
+    os.environ["PKGINDEX_LOG_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("PKGINDEX_LOG_DIR", None)
+    else:
+        os.environ["PKGINDEX_LOG_DIR"] = previous

@@ -32,6 +32,10 @@ class ConfigError(PkgIndexError):
     exit_status = EXIT_USAGE
 
 
+class UsageError(ConfigError):
+    """The command line is wrong (an unknown option, a missing argument)."""
+
+
 class InvalidDistributionError(PkgIndexError):
     """A distribution file is malformed, misnamed or misplaced."""
 

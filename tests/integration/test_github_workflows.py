@@ -18,7 +18,10 @@ INDEX = "GridTools/python-pkg-index"
 def all_workflows() -> dict[str, str]:
     return {
         "index.yml": index_workflow(),
-        "index-no-pages.yml": index_workflow(deploy_pages=False, branch="trunk"),
+        "index-no-pages.yml": index_workflow(deploy_pages=False, branch="1.10"),
+        "index-platform.yml": index_workflow(
+            apt_packages=["libopenmpi-dev", "libboost-dev"], platform=True
+        ),
         "dependent-pull.yml": dependent_workflow(
             index_repo=INDEX, source_owner="GridTools", source_repo="dace"
         ),
@@ -71,18 +74,20 @@ def test_zizmor_finds_nothing_of_medium_or_high_severity(workflow_files: list[Pa
 
 
 def test_the_cli_prints_and_writes_the_same_workflows(tmp_path: Path) -> None:
-    printed = run_cli("workflow", "index")
+    printed = run_cli("workflow", "index", "--pkgindex-requirement", "pkgindex==0.1.0")
     assert printed.returncode == 0, printed.stderr
-    assert printed.stdout == index_workflow()
+    assert printed.stdout == index_workflow(requirement="pkgindex==0.1.0")
     out = tmp_path / "updater.yml"
     written = run_cli(
         "workflow", "dependent", "--index-repo", INDEX, "--source-owner", "ghex-org",
         "--source-repo", "GHEX", "--mode", "push", "--tag-pattern", "v*", "-o", out,
+        "--pkgindex-requirement", "pkgindex==0.1.0",
     )  # fmt: skip
     assert written.returncode == 0, written.stderr
     assert out.read_text() == dependent_workflow(
-        index_repo=INDEX, source_owner="ghex-org", source_repo="GHEX", mode="push", tag_pattern="v*"
-    )
+        index_repo=INDEX, source_owner="ghex-org", source_repo="GHEX", mode="push",
+        tag_pattern="v*", requirement="pkgindex==0.1.0",
+    )  # fmt: skip
 
 
 def test_bad_names_are_refused_before_anything_is_written(tmp_path: Path) -> None:

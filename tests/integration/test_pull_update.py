@@ -184,6 +184,7 @@ def test_update_into_a_plain_folder_without_git(
 ) -> None:
     make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
     root = tmp_path / "plain"
+    root.mkdir()  # an empty folder is a new index root; update never creates a missing one
     status, report = run_json(update_argv(tmp_path, root, "widgets", "v1.0.0"), capsys)
     assert status == 0 and report["pushed"] is False
     assert (root / "widgets" / "index.html").is_file()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
@@ -12,13 +14,17 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from pkgindex.index.catalog import project_from_json, root_state
-from pkgindex.index.model import IndexFile, Project, SiteInfo
-from pkgindex.index.render import (
-    render_project_html,
-    render_project_json,
-    render_root_html,
-    render_root_json,
+from pkgindex.index.html import render_project_html, render_root_html
+from pkgindex.index.model import (
+    STATUSES,
+    IndexFile,
+    Project,
+    ProjectStatus,
+    ProjectSummary,
+    SiteInfo,
+    Tombstone,
 )
+from pkgindex.index.render import render_project_json, render_root_json
 from tests.simple_html import parse_page
 
 SITE = SiteInfo(title="Test <index> & co")
@@ -65,25 +71,52 @@ def projects(draw: st.DrawFn) -> Project:
             yanked=draw(reasons),
             provenance=draw(st.none() | st.just({"source": "o/r", "commit": "a" * 40})),
         )
-    return Project.from_files(name, files.values())
+    removed = [
+        Tombstone(
+            filename=f"{name.replace('-', '_')}-0.0.{number}.tar.gz",
+            sha256=draw(hex64),
+            removed_at=draw(times),
+            reason=draw(reasons) or None,
+        )
+        for number in range(draw(st.integers(0, 2)))
+    ]
+    status = draw(
+        st.none()
+        | st.builds(
+            ProjectStatus,
+            status=st.sampled_from(STATUSES),
+            reason=reasons.map(lambda text: text or None),
+        )
+    )
+    return Project.from_files(name, files.values(), status=status, removed=removed)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=min(60, settings.default.max_examples), deadline=None)
 @given(projects())
 def test_project_json_parses_back_to_its_model(project: Project) -> None:
     parsed = project_from_json(render_project_json(project), name=project.name, origin="test")
     assert parsed == project
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=min(60, settings.default.max_examples), deadline=None)
 @given(projects())
 def test_html_and_json_agree(project: Project) -> None:
     page = parse_page(render_project_html(project, SITE))
     anchors = page.anchors
     document = json.loads(render_project_json(project))
-    assert page.meta("pypi:repository-version") == document["meta"]["api-version"] == "1.1"
+    version = "1.4" if project.status else "1.1"  # project status came with API 1.4
+    assert page.meta("pypi:repository-version") == document["meta"]["api-version"] == version
+    status = document.get("project-status", {})
+    assert page.meta("pypi:project-status") == status.get("status")
+    assert page.meta("pypi:project-status-reason") == status.get("reason")
     assert len(anchors) == len(document["files"])  # one <a> per file, no other anchors
-    for (attributes, text), entry in zip(anchors, document["files"], strict=True):
+    offered = project.status is None or project.status.status != "quarantined"
+    assert len(anchors) == (len(project.files) if offered else 0)
+    assert sorted(document["versions"]) == sorted({f.version for f in project.offered})
+    # the HTML page lists the newest version first, the JSON page in ascending order
+    by_name = {entry["filename"]: entry for entry in document["files"]}
+    for attributes, text in anchors:
+        entry = by_name.pop(text)
         href = str(attributes["href"])
         url, _, fragment = href.partition("#")
         assert text == entry["filename"] == unquote(url) == unquote(entry["url"])
@@ -102,11 +135,12 @@ def test_html_and_json_agree(project: Project) -> None:
             assert yanked != ""  # the spec forbids an empty reason string in JSON
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=min(50, settings.default.max_examples), deadline=None)
 @given(st.lists(names, unique=True, max_size=20))
 def test_root_pages_list_every_project_once(project_names: list[str]) -> None:
     ordered = sorted(project_names)
-    anchors = parse_page(render_root_html(ordered, SITE)).anchors
+    summaries = [ProjectSummary(name=NormalizedName(name)) for name in ordered]
+    anchors = parse_page(render_root_html(summaries, SITE)).anchors
     assert [text for _, text in anchors] == ordered
     assert [attributes["href"] for attributes, _ in anchors] == [f"{n}/" for n in ordered]
     state = {"format": 1, "title": "t", "url": None, "fingerprints": dict.fromkeys(ordered, "x")}
@@ -130,7 +164,10 @@ def test_files_sort_by_version_with_epochs() -> None:
     )
     assert project.versions == ("1.9", "1.10", "2.0rc1", "43!2025.12.17")
     anchors = parse_page(render_project_html(project, SITE)).anchors
-    assert anchors[-1][0]["href"] == "dace-43%212025.12.17-py3-none-any.whl#sha256=" + "0" * 64
+    assert anchors[0][0]["href"] == "dace-43%212025.12.17-py3-none-any.whl#sha256=" + "0" * 64
+    assert [text for _, text in anchors][1:] == [
+        f"dace-{v}-py3-none-any.whl" for v in ("2.0rc1", "1.10", "1.9")
+    ]
 
 
 def test_attribute_values_are_escaped() -> None:
@@ -147,3 +184,97 @@ def test_attribute_values_are_escaped() -> None:
     assert 'data-requires-python="&lt;4,&gt;=3.8"' in page
     assert 'data-yanked="broken &quot;quotes&quot; &amp; &lt;tags&gt;"' in page
     assert "<index>" not in page and "Test &lt;index&gt; &amp; co" in page
+
+
+def _wheel(name: str, version: str, yanked: str | None = None) -> IndexFile:
+    return IndexFile(
+        filename=f"{name}-{version}-py3-none-any.whl",
+        version=version,
+        sha256="1" * 64,
+        size=2048,
+        upload_time=datetime(2026, 4, 27, 12, 30, tzinfo=UTC),
+        metadata_sha256="2" * 64,
+        yanked=yanked,
+    )
+
+
+DACE = Project.from_files(NormalizedName("dace"), [_wheel("dace", "1.0"), _wheel("dace", "2.0")])
+
+
+def _snippets(page: bytes) -> list[str]:
+    """The text of each <pre> block, as a person copies it."""
+    text = page.decode()
+    blocks = [part.split("</pre>")[0] for part in text.split("<pre>")[1:]]
+    return [html.unescape(re.sub(r"<[^>]+>", "", block)) for block in blocks]
+
+
+def test_install_commands_use_the_index_url_and_never_extra_index_url() -> None:
+    site = SiteInfo(title="GT4Py index", url="https://gridtools.github.io/python-pkg-index")
+    page = render_project_html(DACE, site)
+    pip, uv = _snippets(page)
+    assert pip == "pip install --index-url https://gridtools.github.io/python-pkg-index/ dace"
+    assert uv == (
+        '[[tool.uv.index]]\nname = "gt4py-index"\n'
+        'url = "https://gridtools.github.io/python-pkg-index/"\nexplicit = true\n\n'
+        '[tool.uv.sources]\ndace = { index = "gt4py-index" }'
+    )
+    assert b"extra-index-url https" not in page and b"this index&gt;" not in page
+
+
+def test_dependencies_from_pypi_get_a_two_step_pip_command() -> None:
+    site = SiteInfo(title="t", url="https://example.org/simple/")
+    page = render_project_html(DACE, site, requires=("numpy", "ghex"), on_index={"dace", "ghex"})
+    pip, uv = _snippets(page)
+    assert pip == (
+        "pip install --no-deps --index-url https://example.org/simple/ dace ghex\npip install dace"
+    )
+    assert uv.endswith('dace = { index = "t" }\nghex = { index = "t" }')
+    assert b"<code>numpy</code>, which this index does not have" in page
+
+
+def test_without_a_url_the_page_derives_it_and_shows_no_placeholder() -> None:
+    page = render_project_html(DACE, SiteInfo(title="t")).decode()
+    assert "<div data-needs-url hidden>" in page and "<code data-index-url></code>" in page
+    assert 'data-root="../"' in page and "data-url=" not in page
+    assert "&lt;" not in page.split("<main>")[1].split("<table>")[0]  # no <placeholder>
+
+
+def test_project_page_shows_newest_first_with_yank_reason_and_provenance() -> None:
+    built = IndexFile(
+        filename="dace-3.0-cp311-cp311-manylinux_2_28_x86_64.whl",
+        version="3.0",
+        sha256="3" * 64,
+        size=5_000_000,
+        upload_time=datetime(2026, 4, 28, tzinfo=UTC),
+        requires_python=">=3.10",
+        provenance={
+            "source": "GridTools/dace",
+            "url": "https://github.com/GridTools/dace.git",
+            "commit": "abcdef0123456789" * 2 + "abcdef01",
+        },
+    )
+    yanked = _wheel("dace", "1.0", yanked='bad "build"')
+    project = Project.from_files(DACE.name, [yanked, _wheel("dace", "2.0"), built])
+    page = render_project_html(project, SiteInfo(title="t", url="https://x/")).decode()
+    order = [page.index(f"dace-{v}-") for v in ("3.0", "2.0", "1.0")]
+    assert order == sorted(order)
+    assert '<span class="badge">yanked: bad &quot;build&quot;</span>' in page
+    assert "cp311 <small>/ manylinux_2_28_x86_64</small>" in page
+    assert 'action="https://github.com/GridTools/dace/commit/abcdef0123456789' in page
+    assert "GridTools/dace @ <code>abcdef012345</code>" in page
+    assert "<td>uploaded</td>" in page and "5.0 MB" in page and ">=3.10" not in page
+    assert "&gt;=3.10" in page
+    assert '<form class="link" action="../" method="get">' in page  # back to the root
+
+
+def test_quarantined_projects_offer_no_files_but_keep_them_in_the_catalog() -> None:
+    project = Project.from_files(
+        DACE.name, DACE.files, status=ProjectStatus(status="quarantined", reason="malware")
+    )
+    document = json.loads(render_project_json(project))
+    assert document["files"] == [] and document["versions"] == []
+    assert document["project-status"] == {"status": "quarantined", "reason": "malware"}
+    assert len(document["_pkgindex"]["withheld"]) == 2
+    assert project_from_json(render_project_json(project), name=DACE.name, origin="t") == project
+    page = parse_page(render_project_html(project, SiteInfo(title="t")))
+    assert page.anchors == [] and page.meta("pypi:project-status") == "quarantined"

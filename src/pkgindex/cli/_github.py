@@ -8,14 +8,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pkgindex.cli import emit
+from pkgindex import __version__
+from pkgindex.cli._options import add_root_argument, examples, local_root
+from pkgindex.cli._output import emit
 from pkgindex.cli._stores import add_store_options, store_from_args
-from pkgindex.config import DEFAULT_TITLE
+from pkgindex.config import DEFAULT_TITLE, load_config
+from pkgindex.errors import PkgIndexError
 from pkgindex.github.dispatch import DEFAULT_API_URL, DispatchRequest, dispatch, read_token
 from pkgindex.github.scaffold import InitOptions, ProjectSource, init_index
+from pkgindex.github.selfinstall import PROJECT, installed_origin
 from pkgindex.github.workflows import (
-    DEFAULT_REQUIREMENT,
-    DEFAULT_TAG_PATTERN,
     dependent_workflow,
     index_workflow,
 )
@@ -38,16 +40,29 @@ def _register_dispatch(subparsers: Subparsers, common: argparse.ArgumentParser) 
         "dispatch",
         parents=[common],
         help="tell an index repository that a source has a new version (repository_dispatch)",
-        description="Send the 'update_package_index' repository_dispatch event to the index "
-        "repository. The token comes from --token-file, else $PKG_UPDATE_TOKEN, else "
-        "$GITHUB_TOKEN; it is never printed.",
+        description="Tell an index repository that a source has a new version.\n\n"
+        "Sends the 'update_package_index' repository_dispatch event to the index "
+        "repository; its workflow then runs 'pkgindex update'. The token comes from "
+        "--token-file, else $PKG_UPDATE_TOKEN, else $GITHUB_TOKEN; it is never printed.",
+        epilog=examples(
+            "pkgindex dispatch --index-repo GridTools/python-pkg-index \\",
+            "    --source-owner GridTools --source-repo dace --ref v1.0   # $PKG_UPDATE_TOKEN",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--index-repo", required=True, metavar="OWNER/NAME")
     parser.add_argument("--source-owner", required=True, metavar="OWNER")
     parser.add_argument("--source-repo", required=True, metavar="REPO")
     parser.add_argument("--ref", required=True, help="branch, tag or commit SHA to build")
-    parser.add_argument("--token-file", type=Path, metavar="FILE")
-    parser.add_argument("--api-url", default=DEFAULT_API_URL, help="default: %(default)s")
+    parser.add_argument(
+        "--token-file", type=Path, metavar="FILE", help="a file holding the token (one line)"
+    )
+    parser.add_argument(
+        "--api-url",
+        default=os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL,
+        metavar="URL",
+        help=f"the GitHub API (default: $GITHUB_API_URL, else {DEFAULT_API_URL})",
+    )
     parser.set_defaults(func=run_dispatch)
 
 
@@ -80,11 +95,19 @@ def _register_init(subparsers: Subparsers, common: argparse.ArgumentParser) -> N
         "init",
         parents=[common],
         help="scaffold an index repository (config, workflow, README, first pages)",
-        description="Write pkgindex.toml, .nojekyll, the update workflow, a README and the "
-        "first pages into DIR. Running it again changes nothing; a file that differs from "
-        "what init would write is kept unless --force.",
+        description="Scaffold an index repository.\n\n"
+        "Writes pkgindex.toml, .nojekyll, the update workflow, a README and the first pages "
+        "into the index root (created if missing), and, when this pkgindex was installed from "
+        "a local folder, its own wheel in pkgindex/ for the workflow to install. Checks "
+        "everything first: a folder that holds another index is refused. Running it again "
+        "changes nothing; a file that differs from what init would write is kept unless --force.",
+        epilog=examples(
+            "pkgindex init --root my-index --title 'GT4Py packages' --project dace=GridTools/dace",
+            "pkgindex init --url https://gridtools.github.io/python-pkg-index/ --force",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("root", nargs="?", type=Path, default=Path("."), metavar="DIR")
+    add_root_argument(parser, positional=True, buckets=False)
     parser.add_argument("--title", default=None, help="the index's title")
     parser.add_argument("--url", help="where the index is served, e.g. the GitHub Pages URL")
     parser.add_argument(
@@ -97,9 +120,12 @@ def _register_init(subparsers: Subparsers, common: argparse.ArgumentParser) -> N
     parser.add_argument("--branch", default="main", help="the default branch (default: main)")
     parser.add_argument(
         "--pkgindex-requirement",
-        default=DEFAULT_REQUIREMENT,
+        default=None,
         metavar="REQ",
-        help="what the workflow installs (default: %(default)s)",
+        help="what the workflow's 'pip install' installs: a requirement such as "
+        "'pkgindex @ git+https://github.com/OWNER/pkgindex@COMMIT' or a path to a wheel "
+        "(default: worked out from how this pkgindex was installed: the same index or git "
+        "commit, else its own wheel, hosted by the index in pkgindex/)",
     )
     parser.add_argument(
         "--no-pages", action="store_true", help="do not deploy GitHub Pages from the workflow"
@@ -117,7 +143,7 @@ def run_init(args: argparse.Namespace) -> int:
         requirement=args.pkgindex_requirement,
         deploy_pages=not args.no_pages,
     )
-    report = init_index(args.root, options, force=args.force)
+    report = init_index(local_root(args), options, force=args.force)
     lines = [f"{outcome:9} {path}" for path, outcome in report.files.items()]
     root = report.root.resolve()
     lines += [f"written   {key}" for key in report.pages.written]
@@ -137,38 +163,100 @@ def _register_workflow(subparsers: Subparsers, common: argparse.ArgumentParser) 
     parser = subparsers.add_parser(
         "workflow",
         help="print a GitHub Actions workflow (for the index or for a dependent repository)",
+        description="Print a GitHub Actions workflow, or write it with -o FILE.",
+        epilog=examples(
+            "pkgindex workflow index -o .github/workflows/update-python-pkg-index.yml",
+            "pkgindex workflow dependent --index-repo GridTools/python-pkg-index \\",
+            "    --source-owner GridTools --source-repo dace --tag-pattern 'v*'",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
     shared = argparse.ArgumentParser(add_help=False)
-    shared.add_argument("-o", "--output", type=Path, metavar="FILE", help="write FILE, not stdout")
+    shared.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write the workflow to FILE (e.g. .github/workflows/NAME.yml) instead of stdout; "
+        "a FILE with other content is kept unless --force",
+    )
+    shared.add_argument("--force", action="store_true", help="overwrite a FILE that differs")
     shared.add_argument("--branch", default="main", help="the index's default branch")
-    shared.add_argument("--pkgindex-requirement", default=DEFAULT_REQUIREMENT, metavar="REQ")
+    shared.add_argument(
+        "--pkgindex-requirement",
+        default=None,
+        metavar="REQ",
+        help="what the workflow's 'pip install' installs: a requirement such as "
+        "'pkgindex @ git+https://github.com/OWNER/pkgindex@COMMIT' or a path to a wheel "
+        "(default: worked out from how this pkgindex was installed: the same index or git "
+        "commit, else its own wheel, hosted by the index in pkgindex/)",
+    )
     index = kinds.add_parser(
-        "index", parents=[common, shared], help="the index repository's update workflow"
+        "index",
+        parents=[common, shared],
+        help="the index repository's update workflow",
+        description="Print the index repository's update workflow (the one 'init' writes): "
+        "it runs 'pkgindex update' on a repository_dispatch event and deploys GitHub Pages.",
+        epilog=examples("pkgindex workflow index -o .github/workflows/update-python-pkg-index.yml"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     index.add_argument("--no-pages", action="store_true", help="leave out the Pages deployment")
+    add_root_argument(
+        index,
+        help="the index root whose pkgindex.toml names the apt-packages and platform tools the "
+        "builds need (default: .)",
+        buckets=False,
+    )
     index.set_defaults(func=run_workflow)
     dependent = kinds.add_parser(
         "dependent",
         parents=[common, shared],
         help="the workflow of a repository that feeds the index",
+        description="Print the workflow of a repository that feeds the index: on a tag push, "
+        "it dispatches an update to the index (pull mode) or builds and publishes the wheel "
+        "itself (push mode). It needs the secret PKG_UPDATE_TOKEN (see docs/github.md).",
+        epilog=examples(
+            "pkgindex workflow dependent --index-repo GridTools/python-pkg-index \\",
+            "    --source-owner GridTools --source-repo dace --tag-pattern 'v*' \\",
+            "    -o .github/workflows/update-package-index.yml",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     dependent.add_argument("--index-repo", required=True, metavar="OWNER/NAME")
     dependent.add_argument("--source-owner", required=True, metavar="OWNER")
     dependent.add_argument("--source-repo", required=True, metavar="REPO")
     dependent.add_argument(
-        "--tag-pattern", default=DEFAULT_TAG_PATTERN, help="default: %(default)s"
+        "--tag-pattern",
+        default="v*",
+        metavar="GLOB",
+        help="the tags whose push runs the workflow, a GitHub glob (default: %(default)s)",
     )
-    dependent.add_argument("--mode", choices=("pull", "push"), default="pull")
+    dependent.add_argument(
+        "--mode",
+        choices=("pull", "push"),
+        default="pull",
+        help="pull: the index builds the wheel (dispatch); push: this repository builds it and "
+        "runs 'pkgindex publish' (default: pull)",
+    )
+    dependent.add_argument(
+        "--index-url",
+        metavar="URL",
+        help="where the index is served, to install pkgindex's hosted wheel from "
+        "(default: https://OWNER.github.io/NAME/ of --index-repo)",
+    )
     dependent.set_defaults(func=run_workflow)
 
 
 def run_workflow(args: argparse.Namespace) -> int:
     if args.kind == "index":
+        config = load_config(local_root(args))
         text = index_workflow(
             branch=args.branch,
-            requirement=args.pkgindex_requirement,
+            requirement=args.pkgindex_requirement or _hosted_requirement("./"),
             deploy_pages=not args.no_pages,
+            apt_packages=config.apt_packages,
+            platform=config.needs_platform_tools,
         )
     else:
         text = dependent_workflow(
@@ -178,11 +266,16 @@ def run_workflow(args: argparse.Namespace) -> int:
             tag_pattern=args.tag_pattern,
             mode=args.mode,
             branch=args.branch,
-            requirement=args.pkgindex_requirement,
+            requirement=args.pkgindex_requirement
+            or _hosted_requirement(args.index_url or _pages_url(args.index_repo), direct=True),
         )
     if args.output is None:
-        sys.stdout.write(text)
+        if args.json:
+            emit(args, {"command": "workflow", "kind": args.kind, "workflow": text}, [])
+        else:
+            sys.stdout.write(text)
         return 0
+    _refuse_overwrite(args.output, text.encode(), force=args.force)
     storage.write_atomic(args.output, text.encode())
     emit(args, {"command": "workflow", "written": str(args.output)}, [str(args.output)])
     return 0
@@ -214,16 +307,23 @@ def _register_publish(subparsers: Subparsers, common: argparse.ArgumentParser) -
         "publish",
         parents=[common],
         help="add distribution files to a git- or bucket-hosted index (push mode)",
-        description="Clone the index shallowly, add the files (same validation and "
-        "immutability rules as 'add'), regenerate, commit and push; a rejected push is "
+        description="Add distribution files to a git- or bucket-hosted index (push mode).\n\n"
+        "Clones the index shallowly, adds the files (same validation and "
+        "immutability rules as 'add'), regenerates, commits and pushes; a rejected push is "
         "rebased and retried. With --root s3://BUCKET/PREFIX the files go straight into the "
         "bucket (concurrent publishers are safe: conditional writes, no lock server).",
-        epilog="examples: pkgindex publish dist/*.whl --index-url-git "
-        "https://github.com/OWNER/index.git; pkgindex publish dist/*.whl --root s3://BUCKET/simple",
+        epilog=examples(
+            "pkgindex publish dist/*.whl \\",
+            "    --index-url-git https://github.com/GridTools/python-pkg-index.git",
+            "pkgindex publish dist/*.whl --root s3://BUCKET/simple",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    parser.add_argument(
+        "files", nargs="+", type=Path, metavar="FILE", help="a wheel or sdist to publish"
+    )
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--index-url-git", metavar="URL", help="the index's git repository")
+    where.add_argument("--index-url-git", metavar="URL", help="the git URL of the index repository")
     where.add_argument("--root", help="an index root to add to directly: s3://BUCKET/PREFIX")
     add_store_options(parser)
     parser.add_argument("--branch", default="main", help="default: %(default)s")
@@ -259,3 +359,31 @@ def run_publish(args: argparse.Namespace) -> int:
     }
     emit(args, document, lines)
     return 0
+
+
+def _pages_url(index_repo: str) -> str:
+    owner, _, name = index_repo.partition("/")
+    return f"https://{owner.lower()}.github.io/{name}/"
+
+
+def _hosted_requirement(base: str, *, direct: bool = False) -> str:
+    """What a workflow installs when not told: see pkgindex.github.selfinstall."""
+    origin = installed_origin()
+    if origin.requirement:
+        return origin.requirement
+    wheel = f"{PROJECT}/{PROJECT}-{__version__}-py3-none-any.whl"
+    location = f"{base.rstrip('/')}/{wheel}"
+    return f"{PROJECT} @ {location}" if direct else location
+
+
+def _refuse_overwrite(path: Path, data: bytes, *, force: bool) -> None:
+    try:
+        current = path.read_bytes()
+    except FileNotFoundError:
+        return
+    if current != data and not force:
+        raise PkgIndexError(
+            f"{path}: exists with other content (edited, or written with other options); "
+            "nothing was written",
+            hint="compare it with the output without -o, or pass --force to overwrite it",
+        )

@@ -7,8 +7,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pkgindex.cli import emit
-from pkgindex.cli._stores import add_store_options, store_from_args
+from pkgindex.cli._options import (
+    add_root_argument,
+    examples,
+    index_root,
+    is_bucket,
+    local_root,
+    open_index,
+)
+from pkgindex.cli._output import emit
 from pkgindex.config import load_config
 from pkgindex.errors import EXIT_OK
 from pkgindex.pull import update as pipelines
@@ -24,21 +31,29 @@ def register(
         "update",
         parents=[common],
         help="build OWNER/REPO at REF, verify it, add it to the index, commit and push",
-        description="Pull mode: fetch a source repository at a ref (with submodules), build its "
+        description="Build OWNER/REPO at REF, verify it, add it to the index, commit and push."
+        "\n\nPull mode: fetch a source repository at a ref (with submodules), build its "
         "wheel in isolation, install it into a fresh environment and import it, add it to the "
-        "index with its provenance, then commit and push when ROOT is in a git checkout. "
-        "Exit statuses: 4 fetch, 5 build, 6 verify, 7 push.",
+        "index with its provenance, then commit and push when the index root is in a git "
+        "checkout. The index root must exist (see 'pkgindex init').",
+        epilog=examples(
+            "pkgindex update --source-owner GridTools --source-repo dace \\",
+            "    --ref v1.0 --root path/to/index-checkout",
+            "pkgindex update --source-owner me --source-repo tool --ref main --no-commit",
+            notes=[
+                "exit statuses: 2 usage or not an index root, 4 fetch, 5 build, 6 verify, 7 push"
+            ],
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     update.add_argument("--source-owner", required=True, metavar="OWNER")
     update.add_argument("--source-repo", required=True, metavar="REPO")
     update.add_argument("--ref", required=True, help="a branch, a tag or a full commit SHA")
-    update.add_argument(
-        "--root",
-        default=".",
-        help="index root: a folder (committed and pushed when in a git checkout) or "
+    add_root_argument(
+        update,
+        help="the index root: a folder (committed and pushed when in a git checkout) or "
         "s3://BUCKET/PREFIX (written directly) (default: .)",
     )
-    add_store_options(update)
     update.add_argument(
         "--source-url",
         default=os.environ.get("PKGINDEX_SOURCE_URL"),
@@ -60,14 +75,26 @@ def register(
         "build",
         parents=[common],
         help="fetch, build and verify a wheel without publishing it",
-        description="Build SOURCE (a folder, a git URL or OWNER/REPO) in isolation and verify the "
-        "wheel in a fresh environment. A folder without --ref is built as it is.",
+        description="Fetch, build and verify a wheel without publishing it.\n\n"
+        "Build SOURCE (a folder, a git URL or OWNER/REPO) in isolation and verify the "
+        "wheel in a fresh environment. A folder without --ref is built as it is. Build "
+        "settings come from pkgindex.toml in --root, if there is one.",
+        epilog=examples(
+            "pkgindex build .                       # the project in the current folder",
+            "pkgindex build GridTools/dace --ref v1.0 -o dist",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    build.add_argument("source", metavar="SOURCE")
+    build.add_argument(
+        "source", metavar="SOURCE", help="a folder, a git URL, or OWNER/REPO on GitHub"
+    )
     build.add_argument("--ref", help="branch, tag or full commit SHA (default: the default branch)")
     build.add_argument("-o", "--out-dir", default=Path("dist"), type=Path, help="default: dist")
-    build.add_argument(
-        "--root", type=Path, default=Path("."), help="folder with pkgindex.toml (default: .)"
+    add_root_argument(
+        build,
+        help="an index root whose pkgindex.toml has the build settings; verification takes "
+        "the projects it hosts from it (default: .)",
+        buckets=False,
     )
     _add_frontend(build)
     build.set_defaults(func=run_build)
@@ -76,8 +103,20 @@ def register(
         "demo",
         parents=[common],
         help="run the whole pull-mode pipeline on a sample repository, into a local index",
+        description="Run the whole pull-mode pipeline on a sample repository, into a local "
+        "index.\n\nMakes a small git repository, then runs 'pkgindex update' on it: fetch, "
+        "build, verify, add, commit and push (to a bare repository beside the index). Without "
+        "--root the index is kept in ~/.cache/pkgindex/demo/ ($XDG_CACHE_HOME), replaced by "
+        "the next demo.",
+        epilog=examples("pkgindex demo", "pkgindex demo --root /tmp/demo-index --json"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    demo.add_argument("--root", type=Path, help="index root (default: a new temporary folder)")
+    add_root_argument(
+        demo,
+        help="the index root (created if missing; default: ~/.cache/pkgindex/demo/index)",
+        default=None,
+        buckets=False,
+    )
     demo.set_defaults(func=run_demo)
 
 
@@ -88,11 +127,12 @@ def _add_frontend(parser: argparse.ArgumentParser) -> None:
 
 
 def run_update(args: argparse.Namespace) -> int:
-    bucket = args.root.startswith("s3://")
-    store = store_from_args(args, args.root) if bucket else None
-    root = Path("." if bucket else args.root)
+    root = index_root(args) or "."
+    store = open_index(args) if is_bucket(root) else None
+    if store is None:
+        open_index(args)  # checks that the folder is an index root
     report = pipelines.update(
-        root,
+        Path("." if store else root),
         owner=args.source_owner,
         repo=args.source_repo,
         ref=args.ref,
@@ -107,12 +147,7 @@ def run_update(args: argparse.Namespace) -> int:
     if report.up_to_date:
         lines = [f"up to date: {name} (built from {report.commit[:12]})" for name in report.files]
     else:
-        lines = [
-            store.describe(f"{_project_folder(name)}/{name}")
-            if store
-            else str(root / _project_folder(name) / name)
-            for name in report.files
-        ]
+        lines = [f"added {name}" for name in report.files]
         if report.pushed:
             lines.append(f"pushed {report.index_commit}")
     emit(args, _update_document(report), lines)
@@ -124,7 +159,8 @@ def run_build(args: argparse.Namespace) -> int:
         args.source,
         args.out_dir,
         ref=args.ref,
-        config=load_config(args.root),
+        config=load_config(local_root(args)),
+        own_index=_own_index(local_root(args)),
         frontend=args.frontend,
         stream=args.verbose >= 2,
     )
@@ -139,7 +175,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    report = pipelines.demo(args.root, stream=args.verbose >= 2)
+    root = index_root(args)
+    report = pipelines.demo(Path(root) if root else None, stream=args.verbose >= 2)
     url = report.index_url
     lines = [
         f"index: {report.root}",
@@ -175,7 +212,6 @@ def _update_document(report: pipelines.UpdateReport) -> dict[str, Any]:
     }
 
 
-def _project_folder(filename: str) -> str:
-    from pkgindex.index.distfile import parse_filename
-
-    return parse_filename(filename).name
+def _own_index(root: Path) -> str | None:
+    """``root`` as an index URL for verification, when it holds an index."""
+    return root.resolve().as_uri() if (root / "index.html").is_file() else None

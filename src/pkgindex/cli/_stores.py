@@ -43,10 +43,13 @@ def register(
         "sync",
         parents=[common],
         help="copy an index between a folder and a bucket, only what is missing",
-        description="Copy every project of SOURCE into DEST (folders or s3://BUCKET/PREFIX), "
+        description="Copy an index between a folder and a bucket, only what is missing.\n\n"
+        "Copies every project of SOURCE into DEST (folders or s3://BUCKET/PREFIX), "
         "only the files DEST lacks, each checked against the sha256 in SOURCE's catalog; "
         "then the pages. The way off GitHub Pages, and the way to keep a mirror or backup.",
-        epilog="example: pkgindex sync ./index s3://my-bucket/simple",
+        epilog="examples:\n  pkgindex sync ./index s3://my-bucket/simple\n"
+        "  pkgindex sync s3://my-bucket/simple ./backup",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("source", metavar="SOURCE", help="the index to copy from")
     parser.add_argument("destination", metavar="DEST", help="the index to copy into")

@@ -11,7 +11,6 @@ already holds (same name, same bytes) is a no-op that pushes nothing.
 from __future__ import annotations
 
 import logging
-import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any, Final
 from pkgindex import __version__
 from pkgindex.errors import ConfigError
 from pkgindex.index.refresh import AddReport, Clock, add_files
-from pkgindex.process import Runner
+from pkgindex.process import Runner, run_logs
 from pkgindex.pull.gitsource import check_ref, redact_url, url_secrets
 from pkgindex.pull.vcs import RetryPolicy, clone_index, commit_and_push
 from pkgindex.stores.local import LocalStore
@@ -58,10 +57,9 @@ def publish(
     """
     sources = check_files(files)
     check_ref(branch)
-    log_dir = Path(tempfile.mkdtemp(prefix="pkgindex-publish-logs-"))
-    runner = Runner(log_dir=log_dir, stream=stream, redact=url_secrets(index_url_git))
-    try:
-        report = _publish(
+    with run_logs("publish") as log_dir:
+        runner = Runner(log_dir=log_dir, stream=stream, redact=url_secrets(index_url_git))
+        return _publish(
             sources,
             index_url_git=index_url_git,
             branch=branch,
@@ -71,11 +69,6 @@ def publish(
             policy=policy or RetryPolicy(),
             clock=clock,
         )
-    except BaseException:
-        logger.info("logs kept in %s", log_dir)
-        raise
-    shutil.rmtree(log_dir, ignore_errors=True)
-    return report
 
 
 def _publish(

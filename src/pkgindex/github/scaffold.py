@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final, Literal
 
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
+from pkgindex import __version__
 from pkgindex.config import CONFIG_FILENAME, DEFAULT_TITLE, config_from_mapping
 from pkgindex.errors import ConfigError
+from pkgindex.github.selfinstall import PROJECT, installed_origin, own_wheel
 from pkgindex.github.workflows import DEFAULT_REQUIREMENT, INDEX_WORKFLOW_PATH, index_workflow
+from pkgindex.index.layout import check_index_root, classify
 from pkgindex.index.refresh import Clock, GenerateReport, generate
 from pkgindex.stores import local as storage
 from pkgindex.stores.local import LocalStore
@@ -60,7 +64,7 @@ class InitOptions:
     url: str | None = None
     projects: Sequence[ProjectSource] = ()
     branch: str = "main"
-    requirement: str = DEFAULT_REQUIREMENT
+    requirement: str | None = None  # what the workflow installs; None: see selfinstall
     deploy_pages: bool = True
 
 
@@ -76,13 +80,13 @@ class InitReport:
 
 
 def scaffold_files(options: InitOptions) -> dict[str, bytes]:
-    """Every file ``init`` writes, by path relative to the index root."""
+    """Every file ``init`` writes, by path relative to the index root (but pkgindex's wheel)."""
     files = {
         CONFIG_FILENAME: render_config(options).encode(),
         ".nojekyll": b"",
         INDEX_WORKFLOW_PATH: index_workflow(
             branch=options.branch,
-            requirement=options.requirement,
+            requirement=options.requirement or DEFAULT_REQUIREMENT,
             deploy_pages=options.deploy_pages,
         ).encode(),
         "README.md": render_readme(options).encode(),
@@ -95,16 +99,47 @@ def scaffold_files(options: InitOptions) -> dict[str, bytes]:
 def init_index(
     root: Path, options: InitOptions, *, force: bool = False, clock: Clock | None = None
 ) -> InitReport:
-    """Write the scaffold into ROOT (created if needed), then generate the first pages."""
+    """Write the scaffold into ROOT (created if needed), then generate the first pages.
+
+    Everything is checked before the first file is written: the options, what ROOT is (a
+    folder holding another index, or a project folder of one, is refused), and what the
+    workflow will install (pkgindex's own wheel is built first when the index must host it).
+    """
     names = [project.name for project in options.projects]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ConfigError(f"--project given twice for {', '.join(duplicates)}")
-    files = scaffold_files(options)
-    root.mkdir(parents=True, exist_ok=True)
-    outcomes = {path: _place(root / path, data, force=force) for path, data in files.items()}
+    found = classify(root)
+    if found.kind in ("file", "project", "above-index"):
+        check_index_root(root)  # raises, saying what ROOT is
+    with tempfile.TemporaryDirectory(prefix="pkgindex-init-") as scratch:
+        requirement, wheel = _workflow_requirement(root, options, Path(scratch))
+        options = replace(options, requirement=requirement)
+        files = scaffold_files(options)
+        root.mkdir(parents=True, exist_ok=True)
+        outcomes = {path: _place(root / path, data, force=force) for path, data in files.items()}
+        if wheel is not None:
+            relative = f"{PROJECT}/{wheel.name}"
+            exists = (root / relative).exists()
+            if not exists:
+                storage.write_atomic(root / relative, wheel.read_bytes())
+            outcomes[relative] = "unchanged" if exists else "written"
     pages = generate(LocalStore(root), clock=clock)
     return InitReport(root=root, files=outcomes, pages=pages)
+
+
+def _workflow_requirement(
+    root: Path, options: InitOptions, scratch: Path
+) -> tuple[str, Path | None]:
+    """The requirement the index workflow installs, and the wheel to host for it (if any)."""
+    if options.requirement:
+        return options.requirement, None
+    origin = installed_origin()
+    if origin.requirement:
+        return origin.requirement, None
+    hosted = sorted((root / PROJECT).glob(f"{PROJECT}-{__version__}-*.whl"))
+    wheel = hosted[0] if hosted else own_wheel(origin, scratch)
+    return f"./{PROJECT}/{wheel.name}", wheel
 
 
 def render_config(options: InitOptions) -> str:

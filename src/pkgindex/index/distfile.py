@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
     NormalizedName,
     canonicalize_name,
     parse_sdist_filename,
@@ -30,6 +28,9 @@ SDIST_SUFFIXES = (".tar.gz", ".zip")
 DIST_SUFFIXES = (".whl", *SDIST_SUFFIXES)
 _READ_WHOLE_LIMIT = 16 << 20  # bytes; larger files are hashed in chunks
 _FILENAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-!+")
+# file systems allow 255 bytes per name, and the PEP 658 file adds ".metadata"
+MAX_FILENAME_LENGTH = 255 - len(".metadata")
+_FIELDS = frozenset({"name", "version", "requires-python"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,7 +76,7 @@ def parse_filename(filename: str) -> DistFilename:
             return DistFilename(
                 filename=filename, name=name, version=version, kind="sdist", raw_stem=raw_stem
             )
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
+    except ValueError as exc:  # Invalid{Wheel,Sdist}Filename, InvalidVersion, a huge number
         raise InvalidDistributionError(
             f"{filename}: not a valid distribution filename: {exc}",
             hint="wheels are named NAME-VERSION(-BUILD)?-PY-ABI-PLATFORM.whl (PEP 427), "
@@ -85,6 +86,30 @@ def parse_filename(filename: str) -> DistFilename:
         f"{filename}: not a distribution file",
         hint="only .whl, .tar.gz and .zip files can be indexed",
     )
+
+
+def preference_conflict(filename: str, published: str) -> str | None:
+    """Why installers would choose ``filename`` over ``published``, a file of the same version
+    already in the index, for some environment; None if they would not.
+
+    pip and uv pick, among the files of one version that fit, the best-ranked tag and then the
+    highest build tag; a second spelling of the version (2.0.0 beside 2.0) or a second sdist
+    competes on equal terms, so which file is installed is no longer the published one.
+    """
+    new, old = parse_filename(filename), parse_filename(published)
+    if filename == published or new.version != old.version:
+        return None
+    if new.kind == "sdist" or old.kind == "sdist":
+        return "a second sdist of the version" if new.kind == old.kind else None
+    _, _, new_build, new_tags = parse_wheel_filename(filename)
+    _, _, old_build, old_tags = parse_wheel_filename(published)
+    if not new_tags & old_tags or new_build < old_build:
+        return None
+    if new_build > old_build:
+        return "a higher build tag"
+    if new.raw_stem != old.raw_stem:
+        return "the same tags under another spelling of the name or version"
+    return "the same tags"
 
 
 def check_safe_filename(filename: str) -> None:
@@ -98,6 +123,13 @@ def check_safe_filename(filename: str) -> None:
         raise InvalidDistributionError(
             f"{filename!r}: a distribution filename may only contain letters, digits and . _ - ! +",
             hint="rename the file to the name its build backend gives it (PEP 427, PEP 625)",
+        )
+    if len(filename) > MAX_FILENAME_LENGTH:
+        raise InvalidDistributionError(
+            f"{filename[:40]}…: a distribution filename of {len(filename)} characters is too "
+            f"long (the limit is {MAX_FILENAME_LENGTH}: file systems allow 255, and the "
+            "index adds '.metadata')",
+            hint="shorten the name, version or local version label and rebuild it",
         )
 
 
@@ -136,56 +168,37 @@ def read_metadata(handle: BinaryIO, dist: DistFilename) -> bytes | None:
 
 def read_wheel_metadata(handle: BinaryIO, dist: DistFilename) -> bytes:
     """The bytes of ``{name}-{version}.dist-info/METADATA``, as PyPI extracts them."""
-    import zipfile  # deferred, with the other archive modules: a warm run never needs them
+    from pkgindex.index import archive  # deferred: a warm run never opens an archive
 
-    member = f"{dist.raw_stem}.dist-info/METADATA"
-    try:
-        with zipfile.ZipFile(handle) as archive:
-            return archive.read(member)
-    except KeyError:
-        raise InvalidDistributionError(
-            f"{dist.filename}: the wheel has no {member}",
-            hint="rebuild the wheel; its name and version must match its .dist-info folder",
-        ) from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-        raise InvalidDistributionError(
-            f"{dist.filename}: not a readable zip archive ({exc})",
-            hint="the file is corrupt or truncated; upload or rebuild it again",
-        ) from exc
+    return archive.wheel_metadata(handle, dist.filename, f"{dist.raw_stem}.dist-info")
 
 
 def read_sdist_metadata(handle: BinaryIO, dist: DistFilename) -> bytes | None:
     """The sdist's PKG-INFO if it has one; None for old sdists without it."""
-    import tarfile
-    import zipfile
+    from pkgindex.index import archive
 
     member = f"{dist.raw_stem}/PKG-INFO"
-    try:
-        if dist.filename.endswith(".zip"):
-            with zipfile.ZipFile(handle) as archive:
-                return archive.read(member) if member in archive.namelist() else None
-        with tarfile.open(fileobj=handle, mode="r|gz") as archive:
-            for entry in archive:
-                if entry.name == member and entry.isfile():
-                    extracted = archive.extractfile(entry)
-                    return extracted.read() if extracted else None
-            return None
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise InvalidDistributionError(
-            f"{dist.filename}: not a readable archive ({exc})",
-            hint="the file is corrupt or truncated; upload or rebuild it again",
-        ) from exc
+    if dist.filename.endswith(".zip"):
+        return archive.zip_sdist_metadata(handle, dist.filename, member)
+    return archive.tar_sdist_metadata(handle, dist.filename, member)
 
 
 def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
     """Check Name and Version agree with the filename; return Requires-Python."""
-    # The core metadata format is email headers, read with the compat32 policy (as packaging
-    # does); only three fields matter here, and the header parser is several times faster.
-    from email.parser import BytesHeaderParser  # deferred: a warm run never reads metadata
-    from email.policy import compat32
+    # The core metadata format is email headers, read as email's compat32 parser reads them (as
+    # packaging does); only three fields matter here, and headers.py reads only those.
+    from pkgindex.index.headers import first_values  # deferred: a warm run never reads metadata
 
-    headers = BytesHeaderParser(policy=compat32).parsebytes(metadata)
-    name, version = headers.get("Name"), headers.get("Version")
+    try:
+        text = metadata.decode("utf-8")  # core metadata is UTF-8; bytes would become Headers
+    except UnicodeDecodeError as exc:
+        raise InvalidDistributionError(
+            f"{dist.filename}: its core metadata is not valid UTF-8 ({exc.reason} at byte "
+            f"{exc.start})",
+            hint="rebuild it with a current build backend (core metadata is UTF-8)",
+        ) from None
+    headers = first_values(text, _FIELDS)
+    name, version = headers.get("name"), headers.get("version")
     if name is None or version is None:
         raise InvalidDistributionError(
             f"{dist.filename}: its core metadata has no Name or Version",
@@ -198,7 +211,7 @@ def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
         )
     try:
         same_version = Version(version) == dist.version
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):  # ValueError: more digits than int() accepts
         same_version = False
     if not same_version:
         raise InvalidDistributionError(
@@ -206,7 +219,7 @@ def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
             f"{dist.version}",
             hint="rename the file to match its metadata, or rebuild it",
         )
-    requires_python = str(headers.get("Requires-Python") or "").strip()
+    requires_python = (headers.get("requires-python") or "").strip()
     if requires_python:
         check_requires_python(dist, requires_python)
     return requires_python or None
@@ -214,11 +227,11 @@ def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
 
 def check_requires_python(dist: DistFilename, value: str) -> None:
     """uv silently skips a file whose Requires-Python does not parse; refuse it instead."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.specifiers import SpecifierSet
 
     try:
         SpecifierSet(value)
-    except InvalidSpecifier:
+    except ValueError:  # InvalidSpecifier, or a number with more digits than int() takes
         raise InvalidDistributionError(
             f"{dist.filename}: Requires-Python {value!r} is not a valid version specifier",
             hint="rebuild it with a valid requires-python (e.g. '>=3.10'); uv would ignore the "

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 UPLOAD_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+StatusName = Literal["active", "archived", "quarantined", "deprecated"]
+STATUSES: tuple[StatusName, ...] = get_args(StatusName)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,14 +40,66 @@ class IndexFile:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Tombstone:
+    """A removed file: its name and bytes are remembered so it never returns with other bytes."""
+
+    filename: str
+    sha256: str
+    removed_at: datetime  # aware, UTC
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectStatus:
+    """A PEP 792 project status marker (no marker means "active")."""
+
+    status: StatusName
+    reason: str | None = None
+
+    @property
+    def offers_files(self) -> bool:
+        """A quarantined project MUST NOT offer its files (PEP 792)."""
+        return self.status != "quarantined"
+
+    @property
+    def accepts_uploads(self) -> bool:
+        """Archived and quarantined projects MUST NOT accept new files (PEP 792)."""
+        return self.status in ("active", "deprecated")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
     name: NormalizedName
     files: tuple[IndexFile, ...] = ()
+    status: ProjectStatus | None = None
+    removed: tuple[Tombstone, ...] = ()  # in removal order
 
     @classmethod
-    def from_files(cls, name: NormalizedName, files: Iterable[IndexFile]) -> Project:
+    def from_files(
+        cls,
+        name: NormalizedName,
+        files: Iterable[IndexFile],
+        *,
+        status: ProjectStatus | None = None,
+        removed: Iterable[Tombstone] = (),
+    ) -> Project:
         """A project with its files in version order (epochs included), then by filename."""
-        return cls(name=name, files=tuple(sorted(files, key=lambda f: f.sort_key)))
+        kept = tuple(sorted(files, key=lambda f: f.sort_key))
+        names = {file.filename for file in kept}
+        tombstones = tuple(t for t in removed if t.filename not in names)  # restored ones go
+        return cls(name=name, files=kept, status=status, removed=tombstones)
+
+    def with_files(self, files: Iterable[IndexFile]) -> Project:
+        """The same project (status, tombstones) with other files."""
+        return Project.from_files(self.name, files, status=self.status, removed=self.removed)
+
+    def tombstone(self, filename: str) -> Tombstone | None:
+        return next((t for t in reversed(self.removed) if t.filename == filename), None)
+
+    @property
+    def offered(self) -> tuple[IndexFile, ...]:
+        """The files the pages link to: none while the project is quarantined."""
+        return self.files if self.status is None or self.status.offers_files else ()
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -72,3 +126,62 @@ def format_upload_time(moment: datetime) -> str:
 
 def parse_upload_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectSummary:
+    """What the root page shows of a project (kept in the root page's private state)."""
+
+    name: NormalizedName
+    version: str | None = None  # the latest version (not yanked, if there is one)
+    files: int = 0
+    last_upload: datetime | None = None
+    status: StatusName | None = None
+    requires: tuple[str, ...] = ()  # normalized names the latest wheel depends on
+
+    @classmethod
+    def from_project(cls, project: Project, requires: Iterable[str] = ()) -> ProjectSummary:
+        files = project.offered
+        return cls(
+            name=project.name,
+            version=latest_version(files),
+            files=len(files),
+            last_upload=max((f.upload_time for f in files), default=None),
+            status=project.status.status if project.status else None,
+            requires=tuple(sorted(set(requires))),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"version": self.version, "files": self.files}
+        if self.last_upload is not None:
+            document["last-upload"] = format_upload_time(self.last_upload)
+        if self.status:
+            document["status"] = self.status
+        if self.requires:
+            document["requires"] = list(self.requires)
+        return document
+
+    @classmethod
+    def from_json(cls, name: str, document: Mapping[str, Any]) -> ProjectSummary:
+        """Raises ValueError, KeyError or TypeError on a damaged entry."""
+        status = document.get("status")
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        last = document.get("last-upload")
+        version = document.get("version")
+        return cls(
+            name=NormalizedName(name),
+            version=None if version is None else str(version),
+            files=int(document["files"]),
+            last_upload=parse_upload_time(last) if last else None,
+            status=status,
+            requires=tuple(str(n) for n in document.get("requires", ())),
+        )
+
+
+def latest_version(files: Iterable[IndexFile]) -> str | None:
+    """The newest version with a file that is not yanked; else the newest version."""
+    ordered = sorted(files, key=lambda f: f.sort_key, reverse=True)
+    usable = next((f for f in ordered if f.yanked is None), None)
+    chosen = usable or (ordered[0] if ordered else None)
+    return chosen.version if chosen else None

@@ -10,35 +10,79 @@ from __future__ import annotations
 import logging
 import random
 import time
-import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from pkgindex.config import CONFIG_FILENAME, Config, config_from_mapping
-from pkgindex.errors import ConfigError, StaleError
-from pkgindex.index.catalog import RootState, root_state
-from pkgindex.index.model import Project, SiteInfo
-from pkgindex.index.render import (
-    FORMAT_VERSION,
-    render_project_html,
-    render_project_json,
-    render_root_html,
-    render_root_json,
-)
-from pkgindex.index.scan import PAGE_HTML, PAGE_JSON
+from pkgindex.errors import ConfigError, PkgIndexError, StaleError
+from pkgindex.index.catalog import RootState, project_from_json, root_state
+from pkgindex.index.html import render_project_html, render_root_html
+from pkgindex.index.model import Project, ProjectSummary, SiteInfo, latest_version
+from pkgindex.index.render import FORMAT_VERSION, render_project_json, render_root_json
+from pkgindex.index.scan import METADATA_SUFFIX, PAGE_HTML, PAGE_JSON
 from pkgindex.stores.base import Store
 
 log = logging.getLogger(__name__)
 
 ROOT_ATTEMPTS = 12  # conditional replaces of the root pages before giving up
 _CONFIG_LIMIT = 1 << 20  # bytes
+_METADATA_LIMIT = 16 << 20  # bytes
+
+Merge = Callable[[RootState], tuple[Sequence[str], Mapping[str, str], Mapping[str, ProjectSummary]]]
 
 
-def render_pages(project: Project, site: SiteInfo) -> dict[str, bytes]:
+def render_pages(
+    project: Project, site: SiteInfo, *, requires: Sequence[str] = (), on_index: Container[str] = ()
+) -> dict[str, bytes]:
     return {
-        PAGE_HTML: render_project_html(project, site),
+        PAGE_HTML: render_project_html(project, site, requires=requires, on_index=on_index),
         PAGE_JSON: render_project_json(project),
     }
+
+
+def render_folder_pages(
+    store: Store, project: Project, site: SiteInfo, on_index: Container[str]
+) -> tuple[dict[str, bytes], ProjectSummary]:
+    """A project's pages and its root-page line; reads its latest wheel's metadata file."""
+    requires = read_requires(store, project)
+    rendered = render_pages(project, site, requires=requires, on_index=on_index)
+    return rendered, ProjectSummary.from_project(project, requires)
+
+
+def read_requires(store: Store, project: Project) -> tuple[str, ...]:
+    """The projects the latest wheel needs (Requires-Dist without extras), by normalized name."""
+    latest = latest_version(project.offered)
+    wheels = [
+        f for f in project.offered if f.version == latest and f.metadata_sha256 and f.yanked is None
+    ]
+    if not wheels:
+        return ()
+    from email.parser import BytesHeaderParser  # deferred: only for projects being rendered
+    from email.policy import compat32
+
+    try:
+        found = store.read(
+            f"{project.name}/{wheels[-1].filename}{METADATA_SUFFIX}", max_size=_METADATA_LIMIT
+        )
+    except PkgIndexError:
+        found = None
+    if found is None:
+        return ()
+    names: set[str] = set()
+    headers = BytesHeaderParser(policy=compat32).parsebytes(found.data)
+    for line in headers.get_all("Requires-Dist", []):
+        try:
+            requirement = Requirement(str(line))
+        except InvalidRequirement:
+            log.debug("%s: ignoring Requires-Dist %r", project.name, line)
+            continue
+        if requirement.marker is None or "extra" not in str(requirement.marker):
+            names.add(canonicalize_name(requirement.name))
+    names.discard(project.name)
+    return tuple(sorted(names))
 
 
 def write_pages(
@@ -65,24 +109,26 @@ def write_root(
     names: Sequence[str],
     site: SiteInfo,
     fingerprints: Mapping[str, str],
+    summaries: Mapping[str, ProjectSummary],
     *,
-    merge: Callable[[RootState], tuple[Sequence[str], Mapping[str, str]]] | None = None,
+    merge: Merge | None = None,
 ) -> list[str]:
     """Write the root pages from ``state`` (as read, with its ETags) and the new project list.
 
     If another writer replaced the root since ``state`` was read, re-read it and call ``merge``
-    for the names and fingerprints to write instead (without ``merge``, StaleError is raised).
+    for the names, fingerprints and summaries to write instead (without ``merge``, StaleError
+    is raised).
     """
     for attempt in range(ROOT_ATTEMPTS):
         try:
-            return _write_root_once(store, state, names, site, fingerprints)
+            return _write_root_once(store, state, names, site, fingerprints, summaries)
         except StaleError:
             if merge is None:
                 raise
             log.info("the root pages changed while this run wrote; merging and retrying")
             time.sleep(backoff(attempt))
             state = read_root_state(store)
-            names, fingerprints = merge(state)
+            names, fingerprints, summaries = merge(state)
     raise StaleError(
         f"{store.describe(PAGE_JSON)}: still changing after {ROOT_ATTEMPTS} attempts",
         hint="another writer keeps replacing it; run the command again",
@@ -95,22 +141,53 @@ def _write_root_once(
     names: Sequence[str],
     site: SiteInfo,
     fingerprints: Mapping[str, str],
+    summaries: Mapping[str, ProjectSummary],
 ) -> list[str]:
     written = []
-    private = {**site_state(site), "fingerprints": dict(fingerprints)}
-    for name, data in (
-        (PAGE_HTML, render_root_html(names, site)),
-        (PAGE_JSON, render_root_json(names, private)),
-    ):
+    for name, data in root_pages(store, names, site, fingerprints, summaries).items():
         if store.replace(name, data, etag=state.etags.get(name)):
             written.append(name)
     return written
 
 
-def load_site(store: Store) -> SiteInfo:
-    """The title and URL the pages show, from pkgindex.toml."""
+def root_pages(
+    store: Store,
+    names: Sequence[str],
+    site: SiteInfo,
+    fingerprints: Mapping[str, str],
+    summaries: Mapping[str, ProjectSummary],
+) -> dict[str, bytes]:
+    """The root pages; a project without a summary gets one from its catalog page."""
+    lines = [summaries.get(name) or summarize(store, name) for name in names]
+    private = {
+        **site_state(site),
+        "fingerprints": dict(fingerprints),
+        "summaries": {line.name: line.to_json() for line in lines},
+    }
+    return {PAGE_HTML: render_root_html(lines, site), PAGE_JSON: render_root_json(names, private)}
+
+
+def summarize(store: Store, name: str) -> ProjectSummary:
+    normalized = canonicalize_name(name)
+    key = f"{normalized}/{PAGE_JSON}"
+    try:
+        found = store.read(key)
+        if found is None:
+            return ProjectSummary(name=normalized)
+        project = project_from_json(found.data, name=normalized, origin=store.describe(key))
+    except PkgIndexError:
+        return ProjectSummary(name=normalized)
+    return ProjectSummary.from_project(project, read_requires(store, project))
+
+
+def load_site(store: Store, url: str | None = None) -> SiteInfo:
+    """The title and URL the pages show: ``url`` (--url), else pkgindex.toml, else the URL the
+    pages were last rendered with (kept in the root page's private state)."""
     config = load_store_config(store)
-    return SiteInfo(title=config.title, url=config.url)
+    if url is None and config.url is None:
+        previous = read_root_state(store).private.get("url")
+        url = previous if isinstance(previous, str) and previous else None
+    return SiteInfo(title=config.title, url=url or config.url)
 
 
 def load_store_config(store: Store) -> Config:
@@ -119,6 +196,8 @@ def load_store_config(store: Store) -> Config:
     if found is None:
         return Config()
     origin = store.describe(CONFIG_FILENAME)
+    import tomllib  # deferred: most indexes have no pkgindex.toml
+
     try:
         data = tomllib.loads(found.data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -9,6 +9,7 @@ once; if there is any (and ``skip_invalid`` is off), nothing is written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -30,14 +31,16 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import pages
-from pkgindex.index.batch import inspect_many
-from pkgindex.index.catalog import RootState, project_from_json
+from pkgindex.index.batch import Progress, Workers, inspect_many
+from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
     parse_filename,
+    preference_conflict,
     sha256_file,
 )
-from pkgindex.index.model import IndexFile, Project, SiteInfo, format_upload_time
+from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo, format_upload_time
+from pkgindex.index.rules import check_publishable, removed_error
 from pkgindex.index.scan import (
     METADATA_SUFFIX,
     PAGE_HTML,
@@ -55,7 +58,8 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 
 ATTEMPTS = 12  # runs of a refresh whose conditional page writes lost a race to another writer
-CATALOG_LIMIT = 64 << 20  # bytes: a project's index.json larger than this is refused
+_PARALLEL_FOLDERS = 64  # folders to write; fewer are written by this process
+CATALOG_LIMIT = MAX_CATALOG_SIZE  # bytes: a project's index.json larger than this is refused
 
 
 def utc_now() -> datetime:
@@ -95,8 +99,15 @@ def generate(
     verify: bool = False,
     skip_invalid: bool = False,
     clock: Clock | None = None,
+    progress: Progress | None = None,
+    url: str | None = None,
 ) -> GenerateReport:
-    """Scan every project folder in the store and bring the index up to date, in place."""
+    """Scan every project folder in the store and bring the index up to date, in place.
+
+    ``progress(done, total)`` is called as distribution files are read. ``url`` is the index's
+    public URL for the install commands on the pages (else the one in pkgindex.toml, else the
+    one the pages were rendered with last time).
+    """
 
     def attempt() -> GenerateReport:
         state = pages.read_root_state(store)
@@ -111,6 +122,8 @@ def generate(
             verify=verify,
             skip_invalid=skip_invalid,
             clock=clock or utc_now,
+            progress=progress,
+            url=url,
         )
 
     with store.lock():
@@ -138,6 +151,7 @@ def add_files(
     *,
     provenance: Mapping[str, Any] | None = None,
     replace: bool = False,
+    restore: bool = False,
     skip_invalid: bool = False,
     clock: Clock | None = None,
 ) -> AddReport:
@@ -146,11 +160,12 @@ def add_files(
     The same file again (same name, same bytes) is a no-op; a file that is present but not
     listed (an interrupted ``add``) gets listed; a published file whose stored bytes no longer
     match the catalog is restored from the same bytes. The same name with other bytes is
-    refused with ConflictError, unless ``replace`` (which records the replacement).
+    refused with ConflictError, unless ``replace`` (which records the replacement). A removed
+    file never returns with other bytes; with the same bytes only with ``restore``.
     """
     with store.lock():
         inspected, problems = _inspect_candidates(files)
-        checked = _check_against_index(store, inspected, replace=replace)
+        checked = _check_against_index(store, inspected, replace=replace, restore=restore)
         problems += checked.conflicts
         if problems and not skip_invalid:
             raise ValidationError(problems) if len(problems) > 1 else problems[0]
@@ -170,13 +185,15 @@ def add_files(
         names = sorted({item.dist.name for _, item in checked.accepted})
 
         def attempt() -> GenerateReport:
-            folders = [folder for name in names if (folder := scan_folder(store, name)[0])]
             state = pages.read_root_state(store)
+            all_names = _known_project_names(store, state, names)
+            wanted = sorted({*names, *dependents(state, all_names)})
+            folders = [folder for name in wanted if (folder := scan_folder(store, name)[0])]
             return _refresh(
                 store,
                 folders,
                 state=state,
-                all_names=_known_project_names(store, state, names),
+                all_names=all_names,
                 batch=batch,
                 problems=[],
                 verify=False,
@@ -222,16 +239,29 @@ def write_project(store: Store, project: Project, etags: Mapping[str, str | None
     """
     site = pages.load_site(store)
     state = pages.read_root_state(store)
-    rendered = pages.render_pages(project, site)
+    names = _known_project_names(store, state, [project.name])
+    rendered, summary = pages.render_folder_pages(store, project, site, set(names))
     written = pages.write_pages(store, project.name, rendered, etags)
     ours: dict[str, str] = {project.name: project_fingerprint(project, rendered)}
-    names = _known_project_names(store, state, [project.name])
+    our_summaries: dict[str, ProjectSummary] = {project.name: summary}
 
-    def merge(theirs: RootState) -> tuple[list[str], dict[str, str]]:
-        return sorted({*theirs.names, *names}), {**theirs.fingerprints, **ours}
+    def merge(
+        theirs: RootState,
+    ) -> tuple[list[str], dict[str, str], dict[str, ProjectSummary]]:
+        return (
+            sorted({*theirs.names, *names}),
+            {**theirs.fingerprints, **ours},
+            {**theirs.summaries, **our_summaries},
+        )
 
     written += pages.write_root(
-        store, state, names, site, {**state.fingerprints, **ours}, merge=merge
+        store,
+        state,
+        names,
+        site,
+        {**state.fingerprints, **ours},
+        {**state.summaries, **our_summaries},
+        merge=merge,
     )
     return written
 
@@ -270,27 +300,78 @@ def _refresh(
     verify: bool,
     skip_invalid: bool,
     clock: Clock,
+    progress: Progress | None = None,
+    url: str | None = None,
 ) -> GenerateReport:
-    site = pages.load_site(store)
+    site = pages.load_site(store, url)
     full_render = verify or not pages.same_site(state, site)
     fingerprints: dict[str, str] = dict(state.fingerprints)
     catalogs: dict[NormalizedName, _Catalog] = {}
     wanted: dict[str, Folder] = {}  # keys of the files to read, with their folder
+    all_names = sorted(set(all_names))
+    rerender = dependents(state, all_names)
     for folder in folders:
         unchanged = fingerprints.get(folder.name) == folder.fingerprint
-        if unchanged and not full_render and not batch.known.keys() & folder.sizes.keys():
+        if (
+            unchanged
+            and not full_render
+            and folder.name not in rerender
+            and not batch.known.keys() & folder.sizes.keys()
+        ):
             continue  # same files, same sizes, pages in place: nothing to read or write
         catalogs[folder.name] = catalog = _load_catalog(store, folder, problems)
         wanted.update(
             dict.fromkeys(_files_to_read(folder, catalog.project, batch, verify, problems), folder)
         )
-    found = _read_files(store, wanted, catalogs, problems)
-    if problems and not skip_invalid:
-        raise ValidationError(problems) if len(problems) > 1 else problems[0]
-    for problem in problems:
-        log.warning("skipped: %s", problem.message)
+    names = sorted(set(all_names))
+    written: list[str] = []
+    ours: dict[str, str] = {}  # fingerprints of the folders written
+    our_summaries: dict[str, ProjectSummary] = {}  # their lines on the root page
+    with Workers() as workers:  # started only if a phase needs them; shared by both phases
+        found = _read_files(store, wanted, catalogs, problems, progress, workers)
+        if problems and not skip_invalid:
+            raise ValidationError(problems) if len(problems) > 1 else problems[0]
+        for problem in problems:
+            log.warning("skipped: %s", problem.message)
+        jobs, indexed, dropped = _plan_writes(folders, catalogs, found, batch, clock())
+        outcomes = _run_writes(store, jobs, site, frozenset(names), workers)
+        for name, keys, fingerprint, summary in outcomes:
+            written += keys
+            ours[name] = fingerprint
+            our_summaries[name] = summary
+    fingerprints.update(ours)
 
-    now = clock()
+    def merge(
+        theirs: RootState,
+    ) -> tuple[list[str], dict[str, str], dict[str, ProjectSummary]]:
+        merged = sorted({*theirs.names, *names})
+        return (
+            merged,
+            {**theirs.fingerprints, **ours},
+            {**theirs.summaries, **our_summaries},
+        )
+
+    fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
+    if not _root_unchanged(state, names, fingerprints, jobs, full_render):
+        summaries = {**state.summaries, **our_summaries}
+        written += pages.write_root(store, state, names, site, fingerprints, summaries, merge=merge)
+    return GenerateReport(
+        projects=tuple(names),
+        indexed=tuple(indexed),
+        dropped=tuple(dropped),
+        written=tuple(written),
+        skipped=tuple(problems),
+    )
+
+
+def _plan_writes(
+    folders: Sequence[Folder],
+    catalogs: Mapping[NormalizedName, _Catalog],
+    found: Mapping[NormalizedName, dict[str, Inspected]],
+    batch: _Batch,
+    now: datetime,
+) -> tuple[list[_Job], list[str], list[str]]:
+    """What to write in each folder read in this run; the files indexed and dropped."""
     jobs: list[_Job] = []
     indexed: list[str] = []
     dropped: list[str] = []
@@ -304,27 +385,7 @@ def _refresh(
         indexed += new
         dropped += gone
         jobs.append(_Job(folder=folder, project=project, metadata=metadata, etags=catalog.etags))
-    written: list[str] = []
-    ours: dict[str, str] = {}  # fingerprints of the folders written
-    for name, keys, fingerprint in _run_writes(store, jobs, site):
-        written += keys
-        ours[name] = fingerprint
-    names = sorted(set(all_names))
-    fingerprints.update(ours)
-
-    def merge(theirs: RootState) -> tuple[list[str], dict[str, str]]:
-        merged = sorted({*theirs.names, *names})
-        return merged, {**theirs.fingerprints, **ours}
-
-    fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
-    written += pages.write_root(store, state, names, site, fingerprints, merge=merge)
-    return GenerateReport(
-        projects=tuple(names),
-        indexed=tuple(indexed),
-        dropped=tuple(dropped),
-        written=tuple(written),
-        skipped=tuple(problems),
-    )
+    return jobs, indexed, dropped
 
 
 def _read_files(
@@ -332,13 +393,15 @@ def _read_files(
     wanted: Mapping[str, Folder],
     catalogs: Mapping[NormalizedName, _Catalog],
     problems: list[PkgIndexError],
+    progress: Progress | None = None,
+    workers: Workers | None = None,
 ) -> dict[NormalizedName, dict[str, Inspected]]:
     """Inspect the wanted files (on every core); a published file whose bytes changed is a
     problem, whether or not it still parses."""
     found: dict[NormalizedName, dict[str, Inspected]] = {}
     keys = list(wanted)
     with store.local_paths(keys) as paths:
-        results = inspect_many([paths[key] for key in keys])
+        results = inspect_many([paths[key] for key in keys], progress, workers)
         for key, result in zip(keys, results, strict=True):
             folder = wanted[key]
             filename = key.rpartition("/")[2]
@@ -370,35 +433,46 @@ class _Job:
     etags: Mapping[str, str | None]
 
 
+_Written = tuple[NormalizedName, list[str], str, ProjectSummary]
+
+
 def _run_writes(
-    store: Store, jobs: Sequence[_Job], site: SiteInfo
-) -> list[tuple[NormalizedName, list[str], str]]:
+    store: Store,
+    jobs: Sequence[_Job],
+    site: SiteInfo,
+    on_index: frozenset[str],
+    workers: Workers,
+) -> list[_Written]:
     """Write metadata files, then pages, per folder; return what was written and the folder's
-    new fingerprint. Folders go in parallel: file creation is I/O-bound, and slow on some file
-    systems and on every bucket, and threads overlap it."""
-
-    def write_folder(job: _Job) -> tuple[NormalizedName, list[str], str]:
-        folder, project = job.folder, job.project
-        written = []
-        for filename, data in job.metadata.items():
-            name = filename + METADATA_SUFFIX
-            key = folder.key(name)
-            if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
-                changed = store.replace(key, data, etag=ANY)
-            else:
-                changed = store.create(key, data)
-            if changed:
-                written.append(key)
-        rendered = pages.render_pages(project, site)
-        written += pages.write_pages(store, folder.name, rendered, job.etags)
-        return project.name, written, project_fingerprint(project, rendered)
-
-    if len(jobs) < 8:
-        return [write_folder(job) for job in jobs]
+    new fingerprint. Each folder is written whole by one worker: many folders go to worker
+    processes where the store can write from them (rendering and creating small files costs
+    CPU), and to threads otherwise (a bucket's writes wait on the network)."""
+    write = functools.partial(_write_folder, store, site, on_index)
+    if len(jobs) < _PARALLEL_FOLDERS or workers.count < 2:
+        return [write(job) for job in jobs]
+    if store.writes_in_processes:
+        return list(workers.map(write, jobs))
     from concurrent.futures import ThreadPoolExecutor  # deferred: only for big batches
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(write_folder, jobs))
+        return list(pool.map(write, jobs))
+
+
+def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _Job) -> _Written:
+    folder, project = job.folder, job.project
+    written = []
+    for filename, data in job.metadata.items():
+        name = filename + METADATA_SUFFIX
+        key = folder.key(name)
+        if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
+            changed = store.replace(key, data, etag=ANY)
+        else:
+            changed = store.create(key, data)
+        if changed:
+            written.append(key)
+    rendered, summary = pages.render_folder_pages(store, project, site, on_index)
+    written += pages.write_pages(store, folder.name, rendered, job.etags)
+    return project.name, written, project_fingerprint(project, rendered), summary
 
 
 def _load_catalog(store: Store, folder: Folder, problems: list[PkgIndexError]) -> _Catalog:
@@ -439,6 +513,9 @@ def _files_to_read(
             and (filename + METADATA_SUFFIX not in folder.metadata)
         )
         if entry is None and not _belongs(folder, filename, problems):
+            continue
+        if entry is None and (tombstone := catalog.tombstone(filename)) is not None:
+            problems.append(removed_error(folder.name, tombstone))
             continue
         if entry is None or verify or missing_metadata:
             wanted.append(folder.key(filename))
@@ -493,7 +570,7 @@ def _merge(
             new.append(filename)
         if item.metadata is not None:
             metadata[filename] = item.metadata
-    return Project.from_files(folder.name, files), metadata, new, gone
+    return catalog.with_files(files), metadata, new, gone
 
 
 def _index_file(
@@ -541,7 +618,14 @@ def _inspect_candidates(
     paths: list[Path] = []
     seen: set[str] = set()
     for path in files:
-        if not path.is_file():
+        if path.is_dir():
+            problems.append(
+                InvalidDistributionError(
+                    f"{path}: a folder, not a distribution file",
+                    hint=f"pass the files in it, e.g. {path.as_posix().rstrip('/')}/*.whl",
+                )
+            )
+        elif not path.is_file():
             problems.append(PkgIndexError(f"{path}: no such file"))
         elif path.name in seen:
             problems.append(InvalidDistributionError(f"{path.name}: given twice"))
@@ -567,7 +651,7 @@ class _Checked:
 
 
 def _check_against_index(
-    store: Store, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool
+    store: Store, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool, restore: bool
 ) -> _Checked:
     """Split files to add into new ones, identical re-adds, repairs and conflicts.
 
@@ -582,11 +666,23 @@ def _check_against_index(
         if name not in catalogs:
             catalogs[name] = load_project(store, name)
         project = catalogs[name]
+        refusal = check_publishable(project, filename, item.sha256, restore=restore)
+        if refusal is not None:
+            checked.conflicts.append(refusal)
+            continue
         entry = project.file(filename) if project else None
+        if entry is None and project is not None and project.tombstone(filename):
+            checked.accepted.append((path, item))  # restored: the very bytes removed, asked for
+            if store.stat(f"{name}/{filename}") is not None:
+                checked.repaired.append(filename)  # a leftover of the removal: overwrite it
+            continue
         stored = _stored_sha256(store, f"{name}/{filename}")
         listed = entry.sha256 if entry else None
         if (listed or stored) is None:
-            checked.accepted.append((path, item))
+            if not replace and project and (clash := _preferred(item, project)):
+                checked.conflicts.append(clash)
+            else:
+                checked.accepted.append((path, item))
         elif (listed or stored) == item.sha256:
             if listed is None or stored != listed:  # unlisted, missing or damaged: complete it
                 checked.accepted.append((path, item))
@@ -611,11 +707,63 @@ def _check_against_index(
     return checked
 
 
+def _preferred(item: Inspected, project: Project) -> ConflictError | None:
+    """A new file that installers would take instead of a published one of the same version."""
+    for published in project.files:
+        if reason := preference_conflict(item.dist.filename, published.filename):
+            return ConflictError(
+                f"{item.dist.filename}: installers would choose it over the published "
+                f"{published.filename} ({reason}), so {project.name}=={published.version} "
+                "would install other bytes",
+                hint="published versions are immutable: publish it under a new version, or "
+                "pass --replace to add it anyway",
+            )
+    return None
+
+
 def _stored_sha256(store: Store, key: str) -> str | None:
     if store.stat(key) is None:
         return None
     with store.local_paths([key]) as paths:
         return sha256_file(paths[key])
+
+
+def _root_unchanged(
+    state: RootState,
+    names: Sequence[str],
+    fingerprints: Mapping[str, str],
+    jobs: Sequence[_Job],
+    full_render: bool,
+) -> bool:
+    """True when the root pages would come out as they are: no project was rewritten, the same
+    projects, both root pages present (a deleted one is written again). Rendering the root of a
+    big index costs more than the rest of a warm run, so it is skipped then."""
+    summaries = state.private.get("summaries")
+    return (
+        not jobs
+        and not full_render
+        and list(state.names) == list(names)
+        and dict(state.fingerprints) == dict(fingerprints)
+        and isinstance(summaries, dict)
+        and summaries.keys() == set(names)
+        and PAGE_HTML in state.etags
+        and PAGE_JSON in state.etags
+    )
+
+
+def dependents(state: RootState, names: Iterable[str]) -> set[str]:
+    """Projects whose install commands change because a project they depend on joined or left
+    the index (their pages say which dependencies this index has)."""
+    if not state.names:
+        return set()
+    changed = set(names) ^ set(state.names)
+    if not changed:
+        return set()
+    return {
+        name
+        for name, summary in state.summaries.items()
+        if name not in changed and changed.intersection(summary.requires)
+    }
 
 
 def _known_project_names(store: Store, state: RootState, extra: Iterable[str]) -> list[str]:
@@ -645,7 +793,7 @@ def set_yanked(store: Store, name: str, target: str, reason: str | None) -> list
             )
         changed[:] = [f.filename for f in matches if f.yanked != reason]
         files = [replace(f, yanked=reason) if f.filename in changed else f for f in project.files]
-        return Project.from_files(project.name, files)
+        return project.with_files(files)
 
     with store.lock():
         if update_project(store, name, change) is None:

@@ -9,13 +9,14 @@ compared with the one recorded after the last run; an unchanged folder is not re
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from pkgindex.errors import InvalidDistributionError, PkgIndexError
-from pkgindex.index.distfile import DIST_SUFFIXES, is_distribution_filename
+from pkgindex.index.distfile import DIST_SUFFIXES, is_distribution_filename, parse_filename
 from pkgindex.index.model import Project
 from pkgindex.stores.base import Store
 
@@ -60,10 +61,21 @@ def scan_root(
             problems.append(
                 InvalidDistributionError(
                     f"{name}: distribution files belong in a project folder, not in the index root",
-                    hint=f"run 'pkgindex add {name}' to place it in its folder",
+                    hint=_move_hint(store, name),
                 )
             )
     return folders, problems
+
+
+def _move_hint(store: Store, filename: str) -> str:
+    """How to move FILENAME from the root into its project folder (add would copy it)."""
+    try:
+        project = parse_filename(filename).name
+    except InvalidDistributionError:
+        return "move it into the folder of its project (named by its normalized name)"
+    source = shlex.quote(store.describe(filename))
+    folder = shlex.quote(store.describe(project))
+    return f"move it into its project folder: mkdir -p {folder} && mv {source} {folder}/"
 
 
 def _sized(name: str) -> bool:

@@ -24,11 +24,15 @@ from pathlib import Path
 
 from pkgindex.errors import GitError, PushError
 from pkgindex.process import Completed, Runner, failure_message
-from pkgindex.pull.gitsource import check_ref, redact_url
+from pkgindex.pull.gitsource import check_ref
+from pkgindex.redact import redact_url
 
 logger = logging.getLogger(__name__)
 
 Apply = Callable[[Path], "str | None"]
+# a pathspec that leaves out the temporary files of an atomic write (stores/local.py), which a
+# killed run can leave in a project folder
+_NO_TEMPORARIES = ":(exclude,glob)**/.*.tmp"
 GIT_IDENTITY_ENV = {
     "GIT_AUTHOR_NAME": "pkgindex",
     "GIT_AUTHOR_EMAIL": "pkgindex@users.noreply.github.com",
@@ -87,6 +91,7 @@ def clone_index(
     runner.check(
         [*argv, "--", url, str(dest)],
         step="git-clone-index",
+        credentials=True,
         error=GitError,
         message=f"cannot clone the index repository {redact_url(url)}",
         hint="check the URL and that your token may read the repository",
@@ -261,6 +266,7 @@ class _Git:
             ["git", "fetch", "--quiet", remote, "--end-of-options", f"refs/heads/{branch}"],
             step="git-fetch-index",
             cwd=self.checkout,
+            credentials=True,
         )
         if result.returncode != 0:
             if "couldn't find remote ref" in result.output:
@@ -294,7 +300,16 @@ class _Git:
         )
 
     def stage(self, paths: Sequence[str]) -> None:
-        self.run("add", "--all", "--", *paths, step="git-add", message="cannot stage the changes")
+        """Stage ``paths``, never a temporary file (``.NAME.PID.THREAD.tmp``) of a write."""
+        self.run(
+            "add",
+            "--all",
+            "--",
+            *paths,
+            _NO_TEMPORARIES,
+            step="git-add",
+            message="cannot stage the changes",
+        )
 
     def has_staged_changes(self) -> bool:
         result = self.runner.run(
@@ -319,4 +334,5 @@ class _Git:
             ["git", "push", "--quiet", "--porcelain", remote, f"HEAD:refs/heads/{branch}"],
             step="git-push",
             cwd=self.checkout,
+            credentials=True,
         )

@@ -10,13 +10,19 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from pkgindex.errors import ConflictError, IntegrityError, PkgIndexError, StaleError, StoreError
+from pkgindex.errors import (
+    ConfigError,
+    ConflictError,
+    IntegrityError,
+    PkgIndexError,
+    StaleError,
+    StoreError,
+)
 from pkgindex.stores.base import ANY, Listing, ObjectInfo, RootListing, Versioned, check_key
 
 
@@ -36,6 +42,10 @@ class LocalStore:
     @property
     def location(self) -> str:
         return str(self.root)
+
+    @property
+    def writes_in_processes(self) -> bool:
+        return True
 
     def describe(self, key: str) -> str:
         return str(self.root / key)
@@ -328,11 +338,20 @@ def write_atomic(path: Path, data: bytes) -> None:
 def copy_atomic(source: Path, destination: Path) -> None:
     """Copy a file into place atomically: readers see the old file or the whole new one."""
 
+    import shutil  # deferred: only add and sync copy files
+
     def copy(stream: BinaryIO) -> None:
         with source.open("rb") as original:
             shutil.copyfileobj(original, stream, 1 << 20)
 
     _replace(destination, copy)
+
+
+def temporary_name(name: str) -> str:
+    """``.NAME.PID.THREAD.tmp``, NAME cut short so that the whole fits in 255 bytes (a
+    246-character wheel name plus ``.metadata`` is 255 already). Each thread writes one file
+    at a time, so a shortened name is still unique."""
+    return f".{name[:200]}.{os.getpid()}.{threading.get_ident()}.tmp"
 
 
 def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
@@ -341,7 +360,7 @@ def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
     The temporary name is unique per process and thread, so it needs no random name (mkstemp
     costs several times more per file, which shows when a cold run writes thousands).
     """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary = path.with_name(temporary_name(path.name))
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
     try:
         descriptor = os.open(temporary, flags, 0o644)
@@ -372,11 +391,11 @@ def locked(root: Path) -> Iterator[None]:
     try:
         descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
-        raise PkgIndexError(
+        raise ConfigError(
             f"{root}: no such folder", hint="create it, or pass the index root with --root"
         ) from None
     except NotADirectoryError:
-        raise PkgIndexError(f"{root}: not a folder", hint="pass the index root folder") from None
+        raise ConfigError(f"{root}: not a folder", hint="pass the index root with --root") from None
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX)
         yield
