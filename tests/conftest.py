@@ -19,6 +19,24 @@ from typing import Protocol
 
 import pytest
 from benchmarks.corpus import write_corpus
+from hypothesis import Phase, settings
+
+from tests.strict_skips import (  # noqa: F401  (hooks: a skip in CI is a failure)
+    pytest_configure,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
+
+# tools/mutate.py runs the tests once per mutant: the same examples every time, fewer of them,
+# no shrinking (a failure is all it needs to know), no example database.
+settings.register_profile(
+    "mutation",
+    max_examples=10,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ZIP_EPOCH = (2024, 1, 1, 0, 0, 0)

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.s3_fixtures import s3_server  # noqa: F401 (a fixture: an S3 API)
+from uv import find_uv_bin
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,9 +87,7 @@ def fresh_venv(
     tmp_path_factory: pytest.TempPathFactory, client_env: dict[str, str]
 ) -> Callable[[], Venv]:
     """A function making an empty virtual environment for the running Python, with uv."""
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not installed")
+    uv = find_uv_bin()  # the way the product finds it: the uv dependency ships its binary
 
     def make() -> Venv:
         path = tmp_path_factory.mktemp("venv")

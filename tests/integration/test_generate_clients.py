@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from uv import find_uv_bin
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +80,7 @@ def install(
         ]
     else:
         command = [
-            "uv",
+            find_uv_bin(),
             "pip",
             "install",
             "--python",
@@ -194,21 +195,33 @@ def test_special_characters_download_over_http(index, fresh_venv, client_env, cl
     assert f"/localver/localver-{LOCAL_VERSION}-py3-none-any.whl" in decoded
 
 
+# What each client says when the only index it may use lacks the project.
+NOT_FOUND = {
+    "pip": "ERROR: No matching distribution found for packaging",
+    "uv": "Because packaging was not found in the package registry",
+}
+
+
 @pytest.mark.parametrize("client", CLIENTS)
 def test_only_our_index_is_used(index, fresh_venv, client_env, client):
-    """The machine's find-links (/opt/wheels) and configured indexes must not leak in."""
+    """The machine's find-links (/opt/wheels) and configured indexes must not leak in:
+    ``packaging`` is everywhere but in our index, so the install must fail for that reason."""
     venv = fresh_venv()
     command = (
         [sys.executable, "-m", "pip", "--python", str(venv.python), "install", "--isolated"]
         if client == "pip"
-        else ["uv", "pip", "install", "--python", str(venv.python)]
+        else [find_uv_bin(), "pip", "install", "--python", str(venv.python), "--no-cache"]
     )
+    log = index.server.requests
+    before = len(log)
     result = subprocess.run(
-        [*command, "--index-url", index.url(client, "file"), "torch", "packaging"],
+        [*command, "--index-url", index.url(client, "http"), "packaging"],
         capture_output=True,
         text=True,
         env=client_env,
         timeout=120,
     )
-    assert result.returncode != 0
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert NOT_FOUND[client] in result.stderr, result.stderr
+    assert "/packaging/" in log[before:]  # it asked our index, and got a 404
     assert venv.installed() == {}

@@ -15,8 +15,10 @@ by garbage of the same size. A run that read one would fail on it; a run that di
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +31,7 @@ import pytest
 from tests.simple_html import SimplePage
 from tests.simple_html import parse_page as parse_simple_page
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 EPOCH_VERSION = "43!2025.12.17"
 DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
@@ -502,12 +505,44 @@ def test_exit_statuses(index_root, make_wheel, pkgindex):
     assert pkgindex("generate", index_root, "--skip-invalid").returncode == 3
 
 
+def code_exit_statuses() -> set[int]:
+    """Every status the code can exit with: the EXIT_ constants and every error class's."""
+    import pkgutil
+
+    import pkgindex
+    from pkgindex import errors
+
+    for module in pkgutil.walk_packages(pkgindex.__path__, "pkgindex."):
+        if not module.name.endswith(".__main__"):  # that one runs the command line
+            importlib.import_module(module.name)  # error classes defined anywhere are registered
+    statuses = {value for key, value in vars(errors).items() if key.startswith("EXIT_")}
+    pending = [errors.PkgIndexError]
+    while pending:
+        cls = pending.pop()
+        statuses.add(cls.exit_status)
+        pending += cls.__subclasses__()
+    return statuses
+
+
+def documented_statuses(text: str, row: str) -> dict[int, str]:
+    return {int(m["status"]): m["meaning"].strip() for m in re.finditer(row, text, re.MULTILINE)}
+
+
 def test_exit_statuses_are_documented(pkgindex):
-    text = ok(pkgindex("--help")).stdout + ok(pkgindex("generate", "--help")).stdout
-    lowered = text.lower()
-    assert "exit status" in lowered, "pkgindex --help does not document its exit statuses"
-    for status in ("0", "1", "2", "3"):
-        assert status in text
+    expected = code_exit_statuses()
+    assert {0, 1, 2, 3, 4, 5, 6, 7, 130} <= expected
+    readme = (REPO_ROOT / "README.md").read_text()
+    table = readme.split("## Exit statuses", 1)[1].split("\n## ", 1)[0]
+    in_readme = documented_statuses(table, r"^\| (?P<status>\d+) \| (?P<meaning>.+?) \|$")
+    assert set(in_readme) == expected
+    text = ok(pkgindex("--help")).stdout
+    block = text.split("exit statuses:\n", 1)[1]
+    in_help = documented_statuses(block, r"^  (?P<status>\d+) +(?P<meaning>\S.*)$")
+    assert set(in_help) == expected
+    # generate's own help names the statuses it uses, in one sentence
+    text = " ".join(ok(pkgindex("generate", "--help")).stdout.split())
+    sentence = text.split("exit statuses: ", 1)[1]
+    assert {int(n) for n in re.findall(r"(?:^|, )(\d+) [a-z]", sentence)} == {0, 1, 2, 3}
 
 
 # --- the GT4Py index layout -----------------------------------------------------------------
@@ -728,7 +763,10 @@ def test_root_page(rich_index):
 
 
 def test_a_deleted_root_page_is_written_again(index_root, pkgindex):
-    ok(pkgindex("generate", index_root))
+    before = contents(index_root)
     (index_root / "index.html").unlink()
-    ok(pkgindex("generate", index_root))
-    assert (index_root / "index.html").is_file()
+    report = as_json(pkgindex("generate", index_root, "--json"))
+    assert contents(index_root) == before
+    assert [Path(path).relative_to(index_root) for path in report["written"]] == [
+        Path("index.html")
+    ]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from github_helpers import cli_env, git, run_cli, write_wheel
+from tests.conftest import wheel_bytes
+from tests.processes import Finished, barrier_hook, pushes_arrived, run_together
+
+from pkgindex.index.distfile import inspect_distribution
 
 pytestmark = pytest.mark.slow
 
@@ -59,49 +64,61 @@ def test_publish_adds_commits_and_pushes(origin: Path, tmp_path: Path) -> None:
     assert commit_count(origin) == before
 
 
+def published_bytes(origin: Path, path: str) -> bytes:
+    return subprocess.run(
+        ["git", "show", f"main:{path}"], cwd=origin, capture_output=True, check=True
+    ).stdout
+
+
 def test_publish_refuses_other_bytes_under_a_published_name(origin: Path, tmp_path: Path) -> None:
     first = write_wheel(tmp_path / "one", "alpha", "1.0")
     assert publish(origin, first).returncode == 0
-    other = write_wheel(tmp_path / "two", "alpha-other", "1.0")
-    renamed = other.with_name(first.name)
-    other.rename(renamed)  # same filename, other bytes (and a name that disagrees)
+    published = published_bytes(origin, f"alpha/{first.name}")
+    # the same name, other bytes, and a wheel valid in every other way: a conflict is the
+    # only reason left to refuse it
+    other = tmp_path / "two" / first.name
+    other.parent.mkdir()
+    other.write_bytes(wheel_bytes("alpha", "1.0", payload=b"another build"))
+    assert inspect_distribution(other).sha256 != hashlib.sha256(published).hexdigest()
     before = commit_count(origin)
-    result = publish(origin, renamed)
-    assert result.returncode != 0
-    assert "error:" in result.stderr
+    result = publish(origin, other)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (
+        f"error: {first.name}: the index already has a different file with this name\n"
+        in result.stderr
+    )
+    assert "hint: published files are immutable" in result.stderr
+    assert "--replace" in result.stderr
+    assert "Traceback" not in result.stderr
     assert commit_count(origin) == before
+    assert published_bytes(origin, f"alpha/{first.name}") == published == first.read_bytes()
+
+
+def retries(finished: list[Finished]) -> int:
+    return sum(result.stderr.count("push: rejected; retrying") for result in finished)
 
 
 def test_concurrent_publishes_both_land(origin: Path, tmp_path: Path) -> None:
-    # Make every push slow, so both publishers clone the same tip and one push is rejected.
-    hook = origin / "hooks" / "pre-receive"
-    hook.write_text("#!/bin/sh\ncat >/dev/null\nsleep 1\n")
-    hook.chmod(0o755)
+    # The origin holds every push until all three arrived: they race on the same tip.
+    barrier_hook(origin, parties=3)
     wheels = [
         write_wheel(tmp_path / "dist", "beta", "1.0"),
         write_wheel(tmp_path / "dist", "gamma", "2.0"),
         write_wheel(tmp_path / "dist", "alpha", "3.0"),
     ]
     argv = [sys.executable, "-m", "pkgindex", "publish", "--index-url-git", origin.as_uri()]
-    processes = [
-        subprocess.Popen(
-            [*argv, str(wheel)],
-            env=cli_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for wheel in wheels
-    ]
-    outputs = [process.communicate(timeout=120) for process in processes]
-    for process, (_, stderr) in zip(processes, outputs, strict=True):
-        assert process.returncode == 0, stderr
-    assert any("retrying" in stderr for _, stderr in outputs), "no push was ever rejected"
+    finished = run_together([[*argv, str(wheel)] for wheel in wheels], env=cli_env(), timeout=120)
+    for result in finished:
+        assert result.returncode == 0, result.describe()
+    # one of the three lands first; the other two are rejected and retry (git may reject a
+    # retry that lost again before it reaches the hook, so arrivals can trail the retries)
+    assert retries(finished) >= 2
+    assert 3 + 2 <= pushes_arrived(origin) <= 3 + retries(finished)
     index = checkout_of(origin, tmp_path / "check")
     root_page = (index / "index.html").read_text()
     for wheel in wheels:
         project = wheel.name.split("-")[0]
-        assert (index / project / wheel.name).is_file()
+        assert (index / project / wheel.name).read_bytes() == wheel.read_bytes()
         assert wheel.name in (index / project / "index.html").read_text()
         assert f'href="{project}/"' in root_page
 
@@ -112,29 +129,21 @@ def test_publish_races_a_pull_mode_update(tmp_path: Path) -> None:
 
     make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
     index = make_index(tmp_path)
-    hook = index.origin / "hooks" / "pre-receive"
-    hook.write_text("#!/bin/sh\ncat >/dev/null\nsleep 1\n")
-    hook.chmod(0o755)
+    barrier_hook(index.origin)
     wheel = write_wheel(tmp_path / "dist", "gadgets", "1.0")
-    env = cli_env(GIT_ENV)
     commands = [
         ["update", "--source-owner=acme", "--source-repo=widgets", "--ref=v1.0.0",
          "--root", str(index.clone), "--source-url", source_url(tmp_path)],
         ["publish", str(wheel), "--index-url-git", index.origin.as_uri()],
     ]  # fmt: skip
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "pkgindex", *command],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for command in commands
-    ]
-    for process in processes:
-        _, stderr = process.communicate(timeout=180)
-        assert process.returncode == 0, stderr
+    finished = run_together(
+        [[sys.executable, "-m", "pkgindex", *command] for command in commands],
+        env=cli_env(GIT_ENV),
+        timeout=180,
+    )
+    for result in finished:
+        assert result.returncode == 0, result.describe()
+    assert retries(finished) == 1 and pushes_arrived(index.origin) == 3
     files = index.origin_files()
     assert "widgets/widgets-1.0.0-py3-none-any.whl" in files
     assert "gadgets/gadgets-1.0-py3-none-any.whl" in files

@@ -3,37 +3,36 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 from pull_helpers import GIT_ENV, git, make_index, make_source, update_argv
+from tests.processes import Finished, barrier_hook, pushes_arrived, run_together
 
 TEMPLATE_CONFIG = (
     '[projects.widgets]\nsource = "acme/widgets"\nversion-template = "{version}+g{sha7}"\n'
 )
 
 
-def start_update(tmp: Path, root: Path, repo: str, ref: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pkgindex",
-            *update_argv(tmp, root, repo, ref, "--push-attempts", "8"),
-        ],
+def update_command(tmp: Path, root: Path, repo: str, ref: str) -> list[str]:
+    argv = update_argv(tmp, root, repo, ref, "--push-attempts", "8")
+    return [sys.executable, "-m", "pkgindex", *argv]
+
+
+def run_both(tmp: Path, origin: Path, jobs: list[tuple[Path, str, str]]) -> list[Finished]:
+    """Both updates at once; the origin holds each push until both arrived, so the two really
+    race on the same tip: one lands, the other is rejected and retries on top of it."""
+    barrier_hook(origin)
+    finished = run_together(
+        [update_command(tmp, root, repo, ref) for root, repo, ref in jobs],
         env={**os.environ, **GIT_ENV},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
-
-
-def run_both(tmp: Path, jobs: list[tuple[Path, str, str]]) -> None:
-    processes = [start_update(tmp, root, repo, ref) for root, repo, ref in jobs]
-    for process in processes:
-        _out, err = process.communicate(timeout=300)
-        assert process.returncode == 0, err
+    for result in finished:
+        assert result.returncode == 0, result.describe()
+    assert pushes_arrived(origin) == 3  # two racing pushes, and the loser's retry
+    retried = [result for result in finished if "push: rejected; retrying" in result.stderr]
+    assert len(retried) == 1, [result.stderr for result in finished]
+    return finished
 
 
 def test_two_projects_at_once(tmp_path: Path) -> None:
@@ -42,7 +41,9 @@ def test_two_projects_at_once(tmp_path: Path) -> None:
     index = make_index(tmp_path)
     second = index.new_clone(tmp_path / "index-2")
 
-    run_both(tmp_path, [(index.clone, "widgets", "v1.0.0"), (second, "gadgets", "v1.0.0")])
+    run_both(
+        tmp_path, index.origin, [(index.clone, "widgets", "v1.0.0"), (second, "gadgets", "v1.0.0")]
+    )
 
     files = index.origin_files()
     assert "widgets/widgets-1.0.0-py3-none-any.whl" in files
@@ -61,7 +62,9 @@ def test_same_project_two_commits_at_once(tmp_path: Path) -> None:
     index = make_index(tmp_path, config=TEMPLATE_CONFIG)
     other = index.new_clone(tmp_path / "index-2")
 
-    run_both(tmp_path, [(index.clone, "widgets", "v1.0.0"), (other, "widgets", "v1.0.1")])
+    run_both(
+        tmp_path, index.origin, [(index.clone, "widgets", "v1.0.0"), (other, "widgets", "v1.0.1")]
+    )
 
     files = index.origin_files()
     for sha in (first, second):

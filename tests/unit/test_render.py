@@ -91,14 +91,14 @@ def projects(draw: st.DrawFn) -> Project:
     return Project.from_files(name, files.values(), status=status, removed=removed)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=min(60, settings.default.max_examples), deadline=None)
 @given(projects())
 def test_project_json_parses_back_to_its_model(project: Project) -> None:
     parsed = project_from_json(render_project_json(project), name=project.name, origin="test")
     assert parsed == project
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=min(60, settings.default.max_examples), deadline=None)
 @given(projects())
 def test_html_and_json_agree(project: Project) -> None:
     page = parse_page(render_project_html(project, SITE))
@@ -135,7 +135,7 @@ def test_html_and_json_agree(project: Project) -> None:
             assert yanked != ""  # the spec forbids an empty reason string in JSON
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=min(50, settings.default.max_examples), deadline=None)
 @given(st.lists(names, unique=True, max_size=20))
 def test_root_pages_list_every_project_once(project_names: list[str]) -> None:
     ordered = sorted(project_names)

@@ -68,11 +68,39 @@ def test_permissions_are_empty_at_the_top_and_granted_per_job(name: str) -> None
         }
 
 
+# How many checkout steps each variant has: the pull variant checks nothing out (it only sends
+# a dispatch), so that it has none is itself the guarantee.
+CHECKOUTS = {"index": 2, "index-no-pages": 1, "pull": 0, "push": 1}
+
+
 @pytest.mark.parametrize("name", list(variants()))
 def test_checkout_never_persists_credentials(name: str) -> None:
+    checkouts = [
+        step
+        for step in steps(parse(variants()[name]))
+        if step.get("uses", "").startswith("actions/checkout@")
+    ]
+    assert len(checkouts) == CHECKOUTS[name]
+    for step in checkouts:
+        assert step["with"]["persist-credentials"] is False
+
+
+SECRET = re.compile(r"\$\{\{\s*(secrets\.|github\.token)")
+USES_A_TOKEN = re.compile(r"^pkgindex (update|publish|dispatch) ", re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", list(variants()))
+def test_tokens_reach_only_the_step_that_needs_them(name: str) -> None:
+    """A token is in the environment of exactly one step, the pkgindex command that pushes or
+    dispatches; no script writes it anywhere (no credential config, no .netrc)."""
+    holders = []
     for step in steps(parse(variants()[name])):
-        if step.get("uses", "").startswith("actions/checkout@"):
-            assert step["with"]["persist-credentials"] is False
+        env = step.get("env") or {}
+        if any(SECRET.search(str(value)) for value in env.values()):
+            holders.append(step)
+            assert USES_A_TOKEN.search(step["run"]), step
+        assert not re.search(r"credential|extraheader|netrc|insteadOf", step.get("run", ""))
+    assert len(holders) == 1
 
 
 def test_the_index_workflow_listens_for_dispatches_and_runs_update() -> None:
@@ -183,3 +211,47 @@ def test_the_pinned_actions_table_is_well_formed() -> None:
     for action, version in ACTIONS.values():
         assert SHA_PIN.fullmatch(action)
         assert re.fullmatch(r"v\d+\.\d+\.\d+", version)
+
+
+@pytest.mark.parametrize("branch", ["1.10", "true", "null", "0x10", "1e3", "no"])
+def test_a_branch_stays_a_string_everywhere(branch: str) -> None:
+    index = parse(index_workflow(branch=branch))
+    assert index["on"]["push"]["branches"] == [branch]
+    deploy = index["jobs"]["deploy"]["steps"][0]
+    assert deploy["with"]["ref"] == branch
+    push = parse(
+        dependent_workflow(
+            index_repo=INDEX, source_owner="o", source_repo="r", mode="push", branch=branch
+        )
+    )
+    publish = [s for s in steps(push) if "INDEX_BRANCH" in s.get("env", {})]
+    assert [s["env"]["INDEX_BRANCH"] for s in publish] == [branch]
+
+
+def test_apt_packages_and_the_platform_extra_reach_the_index_workflow() -> None:
+    document = parse(
+        index_workflow(
+            apt_packages=["libopenmpi-dev", "libboost-dev"],
+            platform=True,
+            requirement="pkgindex==1.2.3",
+        )
+    )
+    update = document["jobs"]["update"]["steps"]
+    names = [step["name"] for step in update]
+    apt = names.index("Install the system packages the builds need")
+    assert apt < names.index("Install pkgindex") < names.index("Update the index")
+    assert update[apt]["env"]["APT_PACKAGES"] == "libopenmpi-dev libboost-dev"
+    assert "$APT_PACKAGES" in update[apt]["run"]
+    install = update[names.index("Install pkgindex")]
+    assert install["env"]["PKGINDEX_REQUIREMENT"] == "pkgindex[platform]==1.2.3"
+
+
+def test_without_build_needs_there_is_no_apt_step() -> None:
+    names = [step["name"] for step in steps(parse(index_workflow()))]
+    assert "Install the system packages the builds need" not in names
+
+
+@pytest.mark.parametrize("package", ["libfoo; rm -rf /", "-y", "Lib Foo", "$(id)"])
+def test_apt_package_names_are_validated(package: str) -> None:
+    with pytest.raises(ConfigError, match="not Debian package names"):
+        index_workflow(apt_packages=[package])

@@ -10,7 +10,6 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -43,6 +42,10 @@ class LocalStore:
     @property
     def location(self) -> str:
         return str(self.root)
+
+    @property
+    def writes_in_processes(self) -> bool:
+        return True
 
     def describe(self, key: str) -> str:
         return str(self.root / key)
@@ -326,6 +329,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def copy_atomic(source: Path, destination: Path) -> None:
     """Copy a file into place atomically: readers see the old file or the whole new one."""
+
+    import shutil  # deferred: only add and sync copy files
 
     def copy(stream: BinaryIO) -> None:
         with source.open("rb") as original:

@@ -131,6 +131,10 @@ class BucketStore:
     def location(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}".rstrip("/")
 
+    @property
+    def writes_in_processes(self) -> bool:
+        return False
+
     def describe(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"
 

@@ -1,0 +1,512 @@
+"""The refresh's guarantees, called in this process (fast: the mutation run uses these).
+
+The command-line tests (test_generate_index.py) check the same guarantees through
+``python -m pkgindex``; these check the library's reports and errors exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from tests.conftest import MakeWheel, wheel_bytes
+
+from pkgindex.config import DEFAULT_TITLE
+from pkgindex.errors import (
+    ConflictError,
+    IntegrityError,
+    InvalidDistributionError,
+    PkgIndexError,
+    ValidationError,
+)
+from pkgindex.index import refresh as index
+from pkgindex.index.render import FORMAT_VERSION
+from pkgindex.stores.local import LocalStore
+
+T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+T1 = datetime(2026, 6, 7, 8, 9, 10, tzinfo=UTC)
+EPOCH = "1!0.5"
+
+
+def at(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ROOT: bytes and mtime (ns)."""
+    found = {}
+    for directory, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(directory, name)
+            found[str(path.relative_to(root))] = (path.read_bytes(), path.lstat().st_mtime_ns)
+    return found
+
+
+def page(root: Path, project: str) -> dict:  # type: ignore[type-arg]
+    return json.loads((root / project / "index.json").read_bytes())  # type: ignore[no-any-return]
+
+
+def entries(root: Path, project: str) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {f["filename"]: f for f in page(root, project)["files"]}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def relative(root: Path, keys: tuple[str, ...]) -> set[str]:
+    """The keys a report says were written (relative to ROOT already, in the Store protocol)."""
+    return set(keys)
+
+
+def garble(path: Path) -> None:
+    """Same size, other bytes: a run that reads the file fails on it."""
+    path.write_bytes(bytes((i * 7 + 13) % 256 for i in range(path.stat().st_size)))
+
+
+@pytest.fixture
+def root(tmp_path: Path, make_wheel: MakeWheel) -> Path:
+    root = tmp_path / "index"
+    make_wheel(root / "dace", "dace", "1.0", requires_python=">=3.8")
+    make_wheel(root / "dace", "dace", EPOCH, requires_python=">=3.9")
+    make_wheel(root / "ghex", "ghex", "0.4.1", tag="cp311-cp311-linux_x86_64")
+    report = index.generate(LocalStore(root), clock=at(T0))
+    assert report.projects == ("dace", "ghex")
+    assert sorted(report.indexed) == [
+        "dace-1!0.5-py3-none-any.whl",
+        "dace-1.0-py3-none-any.whl",
+        "ghex-0.4.1-cp311-cp311-linux_x86_64.whl",
+    ]
+    assert report.dropped == () and report.skipped == ()
+    return root
+
+
+# --- what a first run writes ------------------------------------------------------------------
+
+
+def test_a_first_run_writes_every_page_and_metadata_file(root: Path) -> None:
+    files = set(snapshot(root))
+    assert files == {
+        "index.html", "index.json",
+        "dace/index.html", "dace/index.json",
+        "dace/dace-1.0-py3-none-any.whl", "dace/dace-1.0-py3-none-any.whl.metadata",
+        "dace/dace-1!0.5-py3-none-any.whl", "dace/dace-1!0.5-py3-none-any.whl.metadata",
+        "ghex/index.html", "ghex/index.json",
+        "ghex/ghex-0.4.1-cp311-cp311-linux_x86_64.whl",
+        "ghex/ghex-0.4.1-cp311-cp311-linux_x86_64.whl.metadata",
+    }  # fmt: skip
+    dace = entries(root, "dace")
+    wheel = root / "dace" / "dace-1.0-py3-none-any.whl"
+    metadata = (root / "dace" / "dace-1.0-py3-none-any.whl.metadata").read_bytes()
+    assert metadata == b"Metadata-Version: 2.1\nName: dace\nVersion: 1.0\nSummary: test\n" + (
+        b"Requires-Python: >=3.8\n\n"
+    )
+    assert dace[wheel.name] == {
+        "filename": wheel.name,
+        "url": "dace-1.0-py3-none-any.whl",
+        "hashes": {"sha256": sha256(wheel)},
+        "requires-python": ">=3.8",
+        "core-metadata": {"sha256": hashlib.sha256(metadata).hexdigest()},
+        "size": wheel.stat().st_size,
+        "upload-time": "2025-01-02T03:04:05.000000Z",
+        "yanked": False,
+    }
+    assert dace["dace-1!0.5-py3-none-any.whl"]["url"] == "dace-1%210.5-py3-none-any.whl"
+    assert "requires-python" not in entries(root, "ghex")["ghex-0.4.1-cp311-cp311-linux_x86_64.whl"]
+    assert page(root, "dace")["versions"] == ["1.0", "1!0.5"]
+    root_page = json.loads((root / "index.json").read_bytes())
+    assert root_page["projects"] == [{"name": "dace"}, {"name": "ghex"}]
+    private = root_page["_pkgindex"]
+    assert set(private.pop("fingerprints")) == {"dace", "ghex"}
+    # the render format and site settings: a change to either renders every page again
+    assert private == {"format": FORMAT_VERSION, "title": DEFAULT_TITLE, "url": None}
+
+
+# --- incremental ------------------------------------------------------------------------------
+
+
+def test_a_warm_run_reads_and_writes_nothing(root: Path) -> None:
+    for wheel in root.glob("*/*.whl"):
+        garble(wheel)
+    before = snapshot(root)
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert (report.written, report.indexed, report.dropped) == ((), (), ())
+    assert report.projects == ("dace", "ghex")
+    assert snapshot(root) == before
+
+
+def test_a_new_file_is_the_only_one_read(root: Path, make_wheel: MakeWheel) -> None:
+    for wheel in root.glob("*/*.whl"):
+        garble(wheel)
+    new = make_wheel(root / "ghex", "ghex", "0.6")
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert report.indexed == (new.name,)
+    assert relative(root, report.written) == {
+        "ghex/index.html", "ghex/index.json", f"ghex/{new.name}.metadata", "index.json",
+    }  # fmt: skip
+    assert entries(root, "ghex")[new.name]["upload-time"] == "2026-06-07T08:09:10.000000Z"
+
+
+def test_a_file_that_disappears_is_dropped(root: Path) -> None:
+    (root / "dace" / "dace-1.0-py3-none-any.whl").unlink()
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert report.dropped == ("dace-1.0-py3-none-any.whl",)
+    assert list(entries(root, "dace")) == ["dace-1!0.5-py3-none-any.whl"]
+    assert relative(root, report.written) == {"dace/index.html", "dace/index.json", "index.json"}
+
+
+def test_a_project_whose_files_all_disappear_stays_listed_without_files(root: Path) -> None:
+    for wheel in (root / "ghex").glob("*.whl"):
+        wheel.unlink()
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert report.projects == ("dace", "ghex")
+    assert page(root, "ghex")["files"] == []
+
+
+def test_a_missing_metadata_file_is_restored_and_nothing_else_written(root: Path) -> None:
+    metadata = root / "dace" / f"dace-{EPOCH}-py3-none-any.whl.metadata"
+    expected = metadata.read_bytes()
+    metadata.unlink()
+    catalog = (root / "dace" / "index.json").read_bytes()
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert metadata.read_bytes() == expected
+    assert report.indexed == ()
+    assert relative(root, report.written) == {f"dace/{metadata.name}"}
+    assert (root / "dace" / "index.json").read_bytes() == catalog
+
+
+def test_lost_derived_files_come_back_identical(root: Path) -> None:
+    before = {name: data for name, (data, _) in snapshot(root).items()}
+    for path in [*root.rglob("*.html"), *root.rglob("*.metadata"), root / "index.json"]:
+        path.unlink()
+    index.generate(LocalStore(root), clock=at(T1))
+    assert {name: data for name, (data, _) in snapshot(root).items()} == before
+
+
+def test_many_projects_at_once_are_written_like_few(tmp_path: Path) -> None:
+    # eight or more folders are written by a thread pool
+    root = tmp_path / "index"
+    for number in range(9):
+        folder = root / f"p{number}"
+        folder.mkdir(parents=True)
+        (folder / f"p{number}-1.0-py3-none-any.whl").write_bytes(wheel_bytes(f"p{number}", "1.0"))
+    report = index.generate(LocalStore(root), clock=at(T0))
+    assert report.projects == tuple(f"p{n}" for n in range(9))
+    assert len(report.written) == 9 * 3 + 2
+    for number in range(9):
+        assert list(entries(root, f"p{number}")) == [f"p{number}-1.0-py3-none-any.whl"]
+
+
+# --- published files do not change -----------------------------------------------------------
+
+
+def test_verify_reports_a_changed_file(root: Path) -> None:
+    wheel = root / "dace" / "dace-1.0-py3-none-any.whl"
+    garble(wheel)
+    index.generate(LocalStore(root), clock=at(T1))  # same size: a normal run does not read it
+    before = snapshot(root)
+    with pytest.raises(IntegrityError) as raised:
+        index.generate(LocalStore(root), verify=True, clock=at(T1))
+    assert raised.value.message == (
+        "dace/dace-1.0-py3-none-any.whl: the file changed after it was published "
+        "(its sha256 differs)"
+    )
+    assert "restore the original bytes" in (raised.value.hint or "")
+    assert snapshot(root) == before
+
+
+def test_verify_reports_a_valid_wheel_with_other_bytes(root: Path, tmp_path: Path) -> None:
+    first = tmp_path / "dace-2.0-py3-none-any.whl"
+    first.write_bytes(wheel_bytes("dace", "2.0", payload=b"x" * 100))
+    index.add_files(LocalStore(root), [first], clock=at(T0))
+    for filler in b"abcdefghijklmnopqrstuvw":  # a valid wheel of exactly the same size
+        twin = wheel_bytes("dace", "2.0", payload=bytes([filler]) * 100)
+        if len(twin) == first.stat().st_size:
+            break
+    else:
+        pytest.fail("no same-size twin")
+    (root / "dace" / first.name).write_bytes(twin)
+    with pytest.raises(IntegrityError) as raised:
+        index.generate(LocalStore(root), verify=True, clock=at(T1))
+    assert raised.value.message == (
+        f"dace/{first.name}: the file changed after it was published (its sha256 differs)"
+    )
+
+
+def test_verify_reports_every_changed_file_at_once(root: Path) -> None:
+    for wheel in root.glob("*/*.whl"):
+        garble(wheel)
+    with pytest.raises(ValidationError) as raised:
+        index.generate(LocalStore(root), verify=True, clock=at(T1))
+    assert raised.value.message == "3 problems found; nothing was written"
+    assert sorted(p.message.split(":")[0] for p in raised.value.problems) == [
+        "dace/dace-1!0.5-py3-none-any.whl",
+        "dace/dace-1.0-py3-none-any.whl",
+        "ghex/ghex-0.4.1-cp311-cp311-linux_x86_64.whl",
+    ]
+
+
+def test_a_size_change_is_reported_without_verify(root: Path) -> None:
+    wheel = root / "dace" / "dace-1.0-py3-none-any.whl"
+    with wheel.open("ab") as stream:
+        stream.write(b"\0")
+    before = snapshot(root)
+    with pytest.raises(IntegrityError) as raised:
+        index.generate(LocalStore(root), clock=at(T1))
+    size = wheel.stat().st_size
+    assert raised.value.message == (
+        f"dace/{wheel.name}: the file changed after it was published (its size is now {size} bytes)"
+    )
+    assert snapshot(root) == before
+
+
+def test_a_damaged_catalog_is_reported(root: Path) -> None:
+    catalog = root / "ghex" / "index.json"
+    catalog.write_bytes(catalog.read_bytes()[:-5])
+    (root / "ghex" / "ghex-0.5-py3-none-any.whl").write_bytes(wheel_bytes("ghex", "0.5"))
+    before = snapshot(root)
+    with pytest.raises(IntegrityError) as raised:
+        index.generate(LocalStore(root), clock=at(T1))
+    assert raised.value.message.startswith(f"{catalog}: the catalog page is damaged (")
+    assert snapshot(root) == before
+
+
+def test_a_catalog_naming_another_project_is_damaged(root: Path) -> None:
+    catalog = root / "ghex" / "index.json"
+    catalog.write_bytes(catalog.read_bytes().replace(b'"name": "ghex"', b'"name": "dace"'))
+    (root / "ghex" / "ghex-0.5-py3-none-any.whl").write_bytes(wheel_bytes("ghex", "0.5"))
+    with pytest.raises(IntegrityError, match="describes project 'dace', not 'ghex'"):
+        index.generate(LocalStore(root), clock=at(T1))
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+def bad_cases(root: Path, outside: Path, make_wheel: MakeWheel) -> dict[str, str]:
+    """Put bad files in place; return, per case, the start of the message reporting it."""
+    (root / "dace" / "dace-2.1-py3-none-any.whl").write_bytes(b"not a zip file at all")
+    make_wheel(root / "dace", "dace", "3.0", with_metadata=False)
+    make_wheel(root / "dace", "dace", "4.0", metadata_name="notdace")
+    make_wheel(root / "dace", "dace", "1.0", filename="dace-notaversion-py3-none-any.whl")
+    make_wheel(root / "dace", "ghex", "9.0")
+    make_wheel(root / "Dace", "dace", "6.0")
+    target = make_wheel(outside, "dace", "7.0")
+    (root / "dace" / target.name).symlink_to(target)
+    make_wheel(root, "dace", "9.0")
+    return {
+        "garbage": "dace/dace-2.1-py3-none-any.whl: ",
+        "no-metadata": "dace/dace-3.0-py3-none-any.whl: ",
+        "metadata-name": "dace/dace-4.0-py3-none-any.whl: ",
+        "filename": "dace/dace-notaversion-py3-none-any.whl: not a valid distribution filename",
+        "folder": "dace/ghex-9.0-py3-none-any.whl: project 'ghex' does not match folder 'dace'",
+        "spelling": "Dace/: a project folder must be named by its normalized name (PEP 503)",
+        "symlink": "dace/dace-7.0-py3-none-any.whl: a symbolic link that leaves the index root",
+        "root": "dace-9.0-py3-none-any.whl: distribution files belong in a project folder",
+    }
+
+
+def test_every_problem_is_reported_at_once_and_nothing_written(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    expected = bad_cases(root, tmp_path / "outside", make_wheel)
+    good = make_wheel(root / "dace", "dace", "9.9")
+    before = snapshot(root)
+    with pytest.raises(ValidationError) as raised:
+        index.generate(LocalStore(root), clock=at(T1))
+    messages = sorted(problem.message for problem in raised.value.problems)
+    assert len(messages) == len(expected)
+    for case, start in expected.items():
+        assert any(message.startswith(start) for message in messages), (case, messages)
+    assert raised.value.message == f"{len(expected)} problems found; nothing was written"
+    assert snapshot(root) == before
+
+    report = index.generate(LocalStore(root), skip_invalid=True, clock=at(T1))
+    assert sorted(problem.message for problem in report.skipped) == messages
+    assert report.indexed == (good.name,)
+    assert list(entries(root, "dace")) == [
+        "dace-1.0-py3-none-any.whl", good.name, "dace-1!0.5-py3-none-any.whl",
+    ]  # fmt: skip
+    assert report.projects == ("dace", "ghex")
+
+
+def test_one_problem_is_raised_as_itself(root: Path, make_wheel: MakeWheel) -> None:
+    make_wheel(root / "dace", "dace", "4.0", metadata_name="notdace")
+    with pytest.raises(InvalidDistributionError) as raised:
+        index.generate(LocalStore(root), clock=at(T1))
+    assert raised.value.message.startswith("dace/dace-4.0-py3-none-any.whl: ")
+    assert "notdace" in raised.value.message
+
+
+# --- add --------------------------------------------------------------------------------------
+
+
+def test_add_places_the_file_and_reads_nothing_else(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    for wheel in root.glob("*/*.whl"):
+        garble(wheel)
+    new = make_wheel(tmp_path / "incoming", "Dace", "2.0")
+    report = index.add_files(LocalStore(root), [new], provenance={"source": "here"}, clock=at(T1))
+    assert report.added == (new.name,) and report.unchanged == () and report.skipped == ()
+    assert (root / "dace" / new.name).read_bytes() == new.read_bytes()
+    assert relative(root, report.written) == {
+        "dace/index.html", "dace/index.json", f"dace/{new.name}.metadata", "index.json",
+    }  # fmt: skip
+    entry = entries(root, "dace")[new.name]
+    assert entry["upload-time"] == "2026-06-07T08:09:10.000000Z"
+    assert entry["_pkgindex"] == {"provenance": {"source": "here"}}
+
+
+def test_add_creates_a_new_project(root: Path, tmp_path: Path, make_wheel: MakeWheel) -> None:
+    new = make_wheel(tmp_path / "incoming", "alpha", "1.0")
+    report = index.add_files(LocalStore(root), [new], clock=at(T1))
+    assert report.added == (new.name,)
+    assert [p["name"] for p in json.loads((root / "index.json").read_bytes())["projects"]] == [
+        "alpha", "dace", "ghex",
+    ]  # fmt: skip
+    assert list(entries(root, "alpha")) == [new.name]
+
+
+def test_adding_the_same_file_again_changes_nothing(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    new = make_wheel(tmp_path / "incoming", "dace", "2.0")
+    index.add_files(LocalStore(root), [new], clock=at(T0))
+    before = snapshot(root)
+    report = index.add_files(LocalStore(root), [new], clock=at(T1))
+    assert report.added == () and report.unchanged == (new.name,) and report.written == ()
+    assert snapshot(root) == before
+
+
+def test_other_bytes_under_a_published_name_are_refused_or_replaced(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    old_sha = sha256(published)
+    other = make_wheel(tmp_path / "incoming", "dace", "1.0", payload=b"rebuilt")
+    before = snapshot(root)
+    with pytest.raises(ConflictError) as raised:
+        index.add_files(LocalStore(root), [other], clock=at(T1))
+    assert raised.value.message == (
+        "dace-1.0-py3-none-any.whl: the index already has a different file with this name"
+    )
+    assert snapshot(root) == before
+
+    report = index.add_files(LocalStore(root), [other], replace=True, clock=at(T1))
+    assert report.added == (published.name,)
+    assert published.read_bytes() == other.read_bytes()
+    entry = entries(root, "dace")[published.name]
+    assert entry["hashes"]["sha256"] == sha256(other)
+    assert entry["upload-time"] == "2026-06-07T08:09:10.000000Z"
+    assert entry["_pkgindex"]["replaced"] == [
+        {
+            "sha256": old_sha,
+            "upload-time": "2025-01-02T03:04:05.000000Z",
+            "replaced-at": "2026-06-07T08:09:10.000000Z",
+        }
+    ]
+    index.generate(
+        LocalStore(root), verify=True, clock=at(T1)
+    )  # the catalog agrees with the new bytes
+    same = index.add_files(LocalStore(root), [other], replace=True, clock=at(T1))
+    assert same.added == () and same.unchanged == (published.name,)
+
+
+def test_a_file_in_a_folder_but_not_yet_indexed_is_compared_by_bytes(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    waiting = make_wheel(root / "dace", "dace", "3.0")  # copied in (or an interrupted add)
+    other = make_wheel(tmp_path / "incoming", "dace", "3.0", payload=b"other")
+    with pytest.raises(ConflictError):
+        index.add_files(LocalStore(root), [other], clock=at(T1))
+    assert waiting.read_bytes() != other.read_bytes()
+    same = make_wheel(tmp_path / "same", "dace", "3.0")
+    assert same.read_bytes() == waiting.read_bytes()
+    report = index.add_files(LocalStore(root), [same], clock=at(T1))
+    assert report.added == (waiting.name,)  # the same bytes: listed now
+    assert entries(root, "dace")[waiting.name]["upload-time"] == "2026-06-07T08:09:10.000000Z"
+
+
+def test_add_refuses_bad_files_and_writes_nothing(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    incoming = tmp_path / "incoming"
+    bad = make_wheel(incoming, "dace", "4.0", metadata_name="notdace")
+    good = make_wheel(incoming, "dace", "2.0")
+    before = snapshot(root)
+    with pytest.raises(ValidationError) as raised:
+        index.add_files(LocalStore(root), [bad, good, incoming / "missing.whl", good], clock=at(T1))
+    messages = [problem.message for problem in raised.value.problems]
+    assert messages[0] == f"{incoming / 'missing.whl'}: no such file"
+    assert messages[1] == f"{good.name}: given twice"
+    assert messages[2].startswith(f"{bad.name}: ")
+    assert len(messages) == 3
+    assert snapshot(root) == before
+
+    report = index.add_files(LocalStore(root), [bad, good], skip_invalid=True, clock=at(T1))
+    assert report.added == (good.name,)
+    assert [problem.message.split(":")[0] for problem in report.skipped] == [bad.name]
+    assert set(entries(root, "dace")) == {
+        "dace-1.0-py3-none-any.whl", "dace-2.0-py3-none-any.whl", "dace-1!0.5-py3-none-any.whl",
+    }  # fmt: skip
+
+
+# --- yank -------------------------------------------------------------------------------------
+
+
+def test_yank_and_unyank_round_trip(root: Path) -> None:
+    before = {name: data for name, (data, _) in snapshot(root).items()}
+    changed = index.set_yanked(LocalStore(root), "DACE", "1!0.5", 'broken <b>"build"</b>')
+    assert changed == ["dace-1!0.5-py3-none-any.whl"]
+    dace = entries(root, "dace")
+    assert dace["dace-1!0.5-py3-none-any.whl"]["yanked"] == 'broken <b>"build"</b>'
+    assert dace["dace-1.0-py3-none-any.whl"]["yanked"] is False
+    html = (root / "dace" / "index.html").read_text()
+    assert 'data-yanked="broken &lt;b&gt;&quot;build&quot;&lt;/b&gt;"' in html
+    assert index.set_yanked(LocalStore(root), "dace", "1!0.5", 'broken <b>"build"</b>') == []
+    assert index.set_yanked(LocalStore(root), "dace", "dace-1!0.5-py3-none-any.whl", None) == [
+        "dace-1!0.5-py3-none-any.whl"
+    ]
+    assert {name: data for name, (data, _) in snapshot(root).items()} == before
+    index.generate(LocalStore(root), clock=at(T1))  # a later run keeps the pages as they are
+    assert {name: data for name, (data, _) in snapshot(root).items()} == before
+
+
+def test_yank_without_a_reason_and_by_an_equivalent_version(root: Path) -> None:
+    assert index.set_yanked(LocalStore(root), "dace", "1.0.0", "") == ["dace-1.0-py3-none-any.whl"]
+    assert entries(root, "dace")["dace-1.0-py3-none-any.whl"]["yanked"] is True
+    assert 'data-yanked=""' in (root / "dace" / "index.html").read_text()
+
+
+def test_yank_refuses_what_is_not_there(root: Path) -> None:
+    with pytest.raises(PkgIndexError) as raised:
+        index.set_yanked(LocalStore(root), "dace", "7.7", "x")
+    assert raised.value.message == "dace: no file or version '7.7'"
+    assert raised.value.hint == "versions: 1.0, 1!0.5"
+    with pytest.raises(PkgIndexError) as raised:
+        index.set_yanked(LocalStore(root), "dace", "not a version", "x")
+    assert raised.value.message == "dace: no file or version 'not a version'"
+    with pytest.raises(PkgIndexError) as raised:
+        index.set_yanked(LocalStore(root), "nope", "1.0", "x")
+    assert raised.value.message == f"nope: no such project in {root}"
+
+
+def test_load_project(root: Path) -> None:
+    project = index.load_project(LocalStore(root), "Dace")
+    assert project is not None and project.name == "dace"
+    assert [f.filename for f in project.files] == [
+        "dace-1.0-py3-none-any.whl", "dace-1!0.5-py3-none-any.whl",
+    ]  # fmt: skip
+    assert project.files[0].upload_time == T0
+    assert index.load_project(LocalStore(root), "nope") is None
+
+
+def test_a_missing_root_is_named(tmp_path: Path) -> None:
+    with pytest.raises(PkgIndexError) as raised:
+        index.generate(LocalStore(tmp_path / "nowhere"))
+    assert raised.value.message == f"{tmp_path / 'nowhere'}: no such folder"

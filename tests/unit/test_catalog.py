@@ -1,0 +1,147 @@
+"""Reading the catalog (the published JSON pages) back: what counts as damaged, and the defaults
+for keys a page may leave out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from packaging.utils import NormalizedName
+
+from pkgindex.errors import IntegrityError
+from pkgindex.index import catalog
+from pkgindex.index.catalog import (
+    MAX_CATALOG_SIZE,
+    MAX_DEPTH,
+    RootState,
+    project_from_json,
+    root_state,
+)
+
+NAME = NormalizedName("dace")
+ENTRY: dict[str, Any] = {
+    "filename": "dace-1.0-py3-none-any.whl",
+    "url": "dace-1.0-py3-none-any.whl",
+    "hashes": {"sha256": "ab" * 32},
+    "size": 10,
+    "upload-time": "2025-01-02T03:04:05.000000Z",
+}
+
+
+def document(**changes: Any) -> bytes:
+    entry = {**ENTRY, **changes}
+    entry = {key: value for key, value in entry.items() if value is not None}
+    return json.dumps({"meta": {"api-version": "1.1"}, "name": "dace", "files": [entry]}).encode()
+
+
+def damage(data: bytes) -> str:
+    with pytest.raises(IntegrityError) as raised:
+        project_from_json(data, name=NAME, origin="dace/index.json")
+    assert raised.value.message.startswith("dace/index.json: the catalog page is damaged (")
+    assert raised.value.hint is not None and "git checkout" in raised.value.hint
+    return raised.value.message
+
+
+def test_keys_a_page_may_leave_out_have_their_defaults() -> None:
+    (file,) = project_from_json(document(), name=NAME, origin="x").files
+    assert file.yanked is None  # no "yanked" key: not yanked
+    assert file.requires_python is None and file.metadata_sha256 is None
+    assert file.provenance is None and dict(file.extra) == {}
+
+
+@pytest.mark.parametrize(("value", "expected"), [(False, None), (True, ""), ("bad", "bad")])
+def test_yanked_values(value: object, expected: str | None) -> None:
+    (file,) = project_from_json(document(yanked=value), name=NAME, origin="x").files
+    assert file.yanked == expected
+
+
+def test_private_data_is_split_into_provenance_and_the_rest() -> None:
+    private = {"provenance": {"commit": "abc"}, "replaced": [{"sha256": "00"}]}
+    data = document(**{"_pkgindex": private, "core-metadata": {"sha256": "cd" * 32}})
+    (file,) = project_from_json(data, name=NAME, origin="x").files
+    assert file.provenance == {"commit": "abc"}
+    assert dict(file.extra) == {"replaced": [{"sha256": "00"}]}
+    assert file.metadata_sha256 == "cd" * 32
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"filename": 7}, "('filename' must be a JSON string)"),
+        ({"filename": "dace-1.0.txt"}, "dace-1.0.txt: not a distribution file"),
+        ({"size": "ten"}, "(dace-1.0-py3-none-any.whl: size 'ten' is not a whole number of bytes)"),
+        ({"size": -1}, "size -1 is not a whole number of bytes"),
+        ({"size": True}, "size True is not a whole number of bytes"),
+        ({"upload-time": "yesterday"}, "Invalid isoformat string"),
+        ({"upload-time": 5}, "('upload-time' must be a JSON string)"),
+        ({"hashes": None}, "('hashes' must be a JSON object)"),
+        ({"hashes": {"sha256": "AB" * 32}}, "hashes sha256 'ABAB"),
+        ({"hashes": {"sha256": "ab" * 31}}, "is not 64 hex digits"),
+        ({"_pkgindex": [1]}, "('_pkgindex' must be a JSON object)"),
+        ({"_pkgindex": {"provenance": "x"}}, "provenance must be an object"),
+        ({"yanked": 5}, "'yanked' must be true, false or a reason"),
+        ({"core-metadata": "ab"}, "'core-metadata' must be an object with a sha256"),
+        ({"core-metadata": {"sha256": "x"}}, "core-metadata sha256 'x' is not 64 hex digits"),
+        ({"requires-python": 3}, "'requires-python' must be a string"),
+        ({"requires-python": "three"}, "Invalid specifier: 'three'"),
+    ],
+)
+def test_a_damaged_entry_is_named(changes: dict[str, Any], why: str) -> None:
+    assert why in damage(document(**changes))
+
+
+def test_a_page_of_another_project_or_not_json_is_damaged() -> None:
+    assert "it describes project 'ghex', not 'dace'" in damage(
+        document().replace(b'"name": "dace"', b'"name": "ghex"')
+    )
+    assert "(it describes project None, not 'dace')" in damage(b"[1, 2]")
+    assert "Expecting property name" in damage(b"{not json")
+    assert "(missing 'files')" in damage(b'{"name": "dace"}')
+    assert "('files' must be a list)" in damage(b'{"name": "dace", "files": {}}')
+
+
+def test_false_core_metadata_means_none() -> None:
+    (file,) = project_from_json(document(**{"core-metadata": False}), name=NAME, origin="x").files
+    assert file.metadata_sha256 is None
+
+
+def nested(depth: int) -> bytes:
+    """A catalog page whose private data makes the whole document ``depth`` levels deep."""
+    value: Any = "leaf"
+    for _ in range(depth - 4):  # the document, files, the entry and _pkgindex: 4 levels
+        value = {"x": value}
+    return document(_pkgindex={"deep": value})
+
+
+def test_nesting_is_limited() -> None:
+    assert MAX_DEPTH == 16
+    project_from_json(nested(MAX_DEPTH), name=NAME, origin="x")
+    assert f"(nested more than {MAX_DEPTH} levels deep)" in damage(nested(MAX_DEPTH + 1))
+    deep = b"[" * 100_000 + b"]" * 100_000  # deeper than the parser's own recursion limit
+    assert f"(nested more than {MAX_DEPTH} levels deep)" in damage(deep)
+    assert root_state(b'{"projects": [], "x": ' + b"[" * 20 + b"]" * 20 + b"}") == RootState()
+
+
+def test_size_is_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert MAX_CATALOG_SIZE == 64 << 20
+    data = document()
+    monkeypatch.setattr(catalog, "MAX_CATALOG_SIZE", len(data))
+    project_from_json(data, name=NAME, origin="x")
+    monkeypatch.setattr(catalog, "MAX_CATALOG_SIZE", len(data) - 1)
+    assert f"({len(data)} bytes, more than the limit of {len(data) - 1})" in damage(data)
+
+
+def test_a_damaged_root_page_is_as_good_as_none() -> None:
+    assert root_state(b"{not json") == RootState()
+    assert root_state(b'{"projects": [{"nom": "x"}]}') == RootState()
+    assert root_state(b'{"projects": [{"name": "Not_Normal"}]}') == RootState()
+    assert root_state(b'{"projects": [{"name": 5}]}') == RootState()
+    assert root_state(b"{}", etags={"index.json": "e"}) == RootState(etags={"index.json": "e"})
+    state = root_state(b'{"projects": [{"name": "a"}], "_pkgindex": ["not", "a", "dict"]}')
+    assert state == RootState(names=("a",))
+    state = root_state(
+        b'{"projects": [{"name": "a"}], "_pkgindex": {"format": 2, "fingerprints": {"a": "f"}}}'
+    )
+    assert state.names == ("a",) and state.fingerprints == {"a": "f"}
+    assert RootState(private={"fingerprints": "nonsense"}).fingerprints == {}
