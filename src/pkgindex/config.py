@@ -30,7 +30,6 @@ Example::
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,6 +119,8 @@ def load_config(root: Path) -> Config:
         return Config()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+    import tomllib  # deferred: most indexes have no pkgindex.toml
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -6,62 +6,92 @@ import contextlib
 import os
 import select
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from pkgindex.errors import InvalidDistributionError, PkgIndexError
 from pkgindex.index.distfile import Inspected, inspect_distribution
 
 if TYPE_CHECKING:
     import multiprocessing.context
+    from concurrent import futures
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 _PARALLEL_THRESHOLD = 64  # files; fewer small files are read in this process
 _BIG_FILE = 1 << 20  # bytes; batches of files this big on average are hashed in threads
 _BIG_BATCH = 64 << 20  # bytes; a few files adding up to this much are worth parallel hashing
+_CHUNKS_PER_WORKER = 8  # work units per worker: few (each is a round trip), enough to balance
+
+
+class Workers:
+    """Worker processes for one run, started on first use and shared by its phases (reading
+    files, then writing folders), so a cold run pays for starting them once."""
+
+    __slots__ = ("_pool", "count")
+
+    def __init__(self) -> None:
+        self.count = min(os.cpu_count() or 1, 8)
+        self._pool: futures.ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def map(self, function: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        """``function`` over ``items`` in the workers, in a few large chunks per worker (each
+        chunk is one round trip), results in order."""
+        if self._pool is None:
+            from concurrent import futures  # deferred: costly to import, rarely needed
+
+            self._pool = futures.ProcessPoolExecutor(
+                max_workers=self.count,
+                mp_context=_worker_context(),
+                initializer=_die_with_command,
+                initargs=(os.getpid(),),
+            )
+        chunk = max(1, -(-len(items) // (self.count * _CHUNKS_PER_WORKER)))
+        return self._pool.map(function, items, chunksize=chunk)
 
 
 Progress = Callable[[int, int], None]  # (files done, files in all)
 
 
 def inspect_many(
-    paths: Sequence[Path], progress: Progress | None = None
+    paths: Sequence[Path], progress: Progress | None = None, workers: Workers | None = None
 ) -> list[Inspected | PkgIndexError]:
     """Hash and read many files on every core.
 
     Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
     speed of every core without copying data between processes. Many small files go to
-    processes, since their cost is the Python work of opening archives and parsing headers.
-    ``progress`` is called as files are done.
+    processes (``workers``, or a pool of its own), since their cost is the Python work of
+    opening archives and parsing headers. ``progress`` is called as files are done.
     """
     report = progress or _no_progress
-    count = len(paths)
-    workers = min(os.cpu_count() or 1, 8)
+    count = min(os.cpu_count() or 1, 8)
     total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
-    if workers < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
-        outcomes = []
-        for path in paths:
-            outcomes.append(_inspect_one(path))
-            report(len(outcomes), count)
-    else:
-        from concurrent import futures  # deferred: costly to import, rarely needed
+    with contextlib.ExitStack() as stack:
+        results: Iterable[Inspected | tuple[str, str | None]]
+        if count < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
+            results = map(_inspect_one, paths)
+        elif total >= _BIG_FILE * len(paths):
+            from concurrent import futures  # deferred: costly to import, rarely needed
 
-        pool: futures.Executor
-        if total >= _BIG_FILE * len(paths):
-            pool = futures.ThreadPoolExecutor(max_workers=workers)
+            threads = stack.enter_context(futures.ThreadPoolExecutor(max_workers=count))
+            results = threads.map(_inspect_one, paths)
         else:
-            pool = futures.ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=_worker_context(),
-                initializer=_die_with_command,
-                initargs=(os.getpid(),),
-            )
-        with pool:
-            chunk = max(1, len(paths) // (workers * 8))
-            outcomes = []
-            for outcome in pool.map(_inspect_one, paths, chunksize=chunk):
-                outcomes.append(outcome)
-                report(len(outcomes), count)
+            pool = workers or stack.enter_context(Workers())
+            results = pool.map(_inspect_one, paths)
+        outcomes = []
+        for outcome in results:
+            outcomes.append(outcome)
+            report(len(outcomes), len(paths))
     return [
         InvalidDistributionError(outcome[0], hint=outcome[1])
         if isinstance(outcome, tuple)
@@ -84,7 +114,8 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])  # each worker starts with this module loaded
+    # each worker starts with the modules that read files and write folders loaded
+    context.set_forkserver_preload([__name__, "pkgindex.index.refresh"])
     return context
 
 

@@ -11,7 +11,7 @@ import os
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import BinaryIO, Literal
 
 from packaging.utils import (
     NormalizedName,
@@ -23,9 +23,6 @@ from packaging.version import InvalidVersion, Version
 
 from pkgindex.errors import InvalidDistributionError
 
-if TYPE_CHECKING:
-    from email.message import Message
-
 DistKind = Literal["wheel", "sdist"]
 SDIST_SUFFIXES = (".tar.gz", ".zip")
 DIST_SUFFIXES = (".whl", *SDIST_SUFFIXES)
@@ -33,6 +30,7 @@ _READ_WHOLE_LIMIT = 16 << 20  # bytes; larger files are hashed in chunks
 _FILENAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-!+")
 # file systems allow 255 bytes per name, and the PEP 658 file adds ".metadata"
 MAX_FILENAME_LENGTH = 255 - len(".metadata")
+_FIELDS = frozenset({"name", "version", "requires-python"})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,10 +185,9 @@ def read_sdist_metadata(handle: BinaryIO, dist: DistFilename) -> bytes | None:
 
 def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
     """Check Name and Version agree with the filename; return Requires-Python."""
-    # The core metadata format is email headers, read with the compat32 policy (as packaging
-    # does); only three fields matter here, and the header parser is several times faster.
-    from email.parser import HeaderParser  # deferred: a warm run never reads metadata
-    from email.policy import compat32
+    # The core metadata format is email headers, read as email's compat32 parser reads them (as
+    # packaging does); only three fields matter here, and headers.py reads only those.
+    from pkgindex.index.headers import first_values  # deferred: a warm run never reads metadata
 
     try:
         text = metadata.decode("utf-8")  # core metadata is UTF-8; bytes would become Headers
@@ -200,8 +197,8 @@ def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
             f"{exc.start})",
             hint="rebuild it with a current build backend (core metadata is UTF-8)",
         ) from None
-    headers = HeaderParser(policy=compat32).parsestr(text)
-    name, version = _header(headers, "Name"), _header(headers, "Version")
+    headers = first_values(text, _FIELDS)
+    name, version = headers.get("name"), headers.get("version")
     if name is None or version is None:
         raise InvalidDistributionError(
             f"{dist.filename}: its core metadata has no Name or Version",
@@ -222,15 +219,10 @@ def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
             f"{dist.version}",
             hint="rename the file to match its metadata, or rebuild it",
         )
-    requires_python = (_header(headers, "Requires-Python") or "").strip()
+    requires_python = (headers.get("requires-python") or "").strip()
     if requires_python:
         check_requires_python(dist, requires_python)
     return requires_python or None
-
-
-def _header(headers: Message, field: str) -> str | None:
-    value = headers.get(field)
-    return None if value is None else str(value)
 
 
 def check_requires_python(dist: DistFilename, value: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-import tomllib
 from collections.abc import Callable, Container, Mapping, Sequence
 from typing import Any
 
@@ -197,6 +196,8 @@ def load_store_config(store: Store) -> Config:
     if found is None:
         return Config()
     origin = store.describe(CONFIG_FILENAME)
+    import tomllib  # deferred: most indexes have no pkgindex.toml
+
     try:
         data = tomllib.loads(found.data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -9,6 +9,7 @@ once; if there is any (and ``skip_invalid`` is off), nothing is written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -30,7 +31,7 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import pages
-from pkgindex.index.batch import Progress, inspect_many
+from pkgindex.index.batch import Progress, Workers, inspect_many
 from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
@@ -57,6 +58,7 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 
 ATTEMPTS = 12  # runs of a refresh whose conditional page writes lost a race to another writer
+_PARALLEL_FOLDERS = 64  # folders to write; fewer are written by this process
 CATALOG_LIMIT = MAX_CATALOG_SIZE  # bytes: a project's index.json larger than this is refused
 
 
@@ -321,34 +323,22 @@ def _refresh(
         wanted.update(
             dict.fromkeys(_files_to_read(folder, catalog.project, batch, verify, problems), folder)
         )
-    found = _read_files(store, wanted, catalogs, problems, progress)
-    if problems and not skip_invalid:
-        raise ValidationError(problems) if len(problems) > 1 else problems[0]
-    for problem in problems:
-        log.warning("skipped: %s", problem.message)
-
-    now = clock()
-    jobs: list[_Job] = []
-    indexed: list[str] = []
-    dropped: list[str] = []
-    for folder in folders:
-        if folder.name not in catalogs:
-            continue
-        read = found.get(folder.name, {})
-        read.update({k: v for k, v in batch.known.items() if k in folder.sizes})
-        catalog = catalogs[folder.name]
-        project, metadata, new, gone = _merge(folder, catalog.project, read, batch, now)
-        indexed += new
-        dropped += gone
-        jobs.append(_Job(folder=folder, project=project, metadata=metadata, etags=catalog.etags))
+    names = sorted(set(all_names))
     written: list[str] = []
     ours: dict[str, str] = {}  # fingerprints of the folders written
     our_summaries: dict[str, ProjectSummary] = {}  # their lines on the root page
-    names = sorted(set(all_names))
-    for name, keys, fingerprint, summary in _run_writes(store, jobs, site, frozenset(names)):
-        written += keys
-        ours[name] = fingerprint
-        our_summaries[name] = summary
+    with Workers() as workers:  # started only if a phase needs them; shared by both phases
+        found = _read_files(store, wanted, catalogs, problems, progress, workers)
+        if problems and not skip_invalid:
+            raise ValidationError(problems) if len(problems) > 1 else problems[0]
+        for problem in problems:
+            log.warning("skipped: %s", problem.message)
+        jobs, indexed, dropped = _plan_writes(folders, catalogs, found, batch, clock())
+        outcomes = _run_writes(store, jobs, site, frozenset(names), workers)
+        for name, keys, fingerprint, summary in outcomes:
+            written += keys
+            ours[name] = fingerprint
+            our_summaries[name] = summary
     fingerprints.update(ours)
 
     def merge(
@@ -374,19 +364,44 @@ def _refresh(
     )
 
 
+def _plan_writes(
+    folders: Sequence[Folder],
+    catalogs: Mapping[NormalizedName, _Catalog],
+    found: Mapping[NormalizedName, dict[str, Inspected]],
+    batch: _Batch,
+    now: datetime,
+) -> tuple[list[_Job], list[str], list[str]]:
+    """What to write in each folder read in this run; the files indexed and dropped."""
+    jobs: list[_Job] = []
+    indexed: list[str] = []
+    dropped: list[str] = []
+    for folder in folders:
+        if folder.name not in catalogs:
+            continue
+        read = found.get(folder.name, {})
+        read.update({k: v for k, v in batch.known.items() if k in folder.sizes})
+        catalog = catalogs[folder.name]
+        project, metadata, new, gone = _merge(folder, catalog.project, read, batch, now)
+        indexed += new
+        dropped += gone
+        jobs.append(_Job(folder=folder, project=project, metadata=metadata, etags=catalog.etags))
+    return jobs, indexed, dropped
+
+
 def _read_files(
     store: Store,
     wanted: Mapping[str, Folder],
     catalogs: Mapping[NormalizedName, _Catalog],
     problems: list[PkgIndexError],
     progress: Progress | None = None,
+    workers: Workers | None = None,
 ) -> dict[NormalizedName, dict[str, Inspected]]:
     """Inspect the wanted files (on every core); a published file whose bytes changed is a
     problem, whether or not it still parses."""
     found: dict[NormalizedName, dict[str, Inspected]] = {}
     keys = list(wanted)
     with store.local_paths(keys) as paths:
-        results = inspect_many([paths[key] for key in keys], progress)
+        results = inspect_many([paths[key] for key in keys], progress, workers)
         for key, result in zip(keys, results, strict=True):
             folder = wanted[key]
             filename = key.rpartition("/")[2]
@@ -418,35 +433,46 @@ class _Job:
     etags: Mapping[str, str | None]
 
 
+_Written = tuple[NormalizedName, list[str], str, ProjectSummary]
+
+
 def _run_writes(
-    store: Store, jobs: Sequence[_Job], site: SiteInfo, on_index: frozenset[str]
-) -> list[tuple[NormalizedName, list[str], str, ProjectSummary]]:
+    store: Store,
+    jobs: Sequence[_Job],
+    site: SiteInfo,
+    on_index: frozenset[str],
+    workers: Workers,
+) -> list[_Written]:
     """Write metadata files, then pages, per folder; return what was written and the folder's
-    new fingerprint. Folders go in parallel: file creation is I/O-bound, and slow on some file
-    systems and on every bucket, and threads overlap it."""
-
-    def write_folder(job: _Job) -> tuple[NormalizedName, list[str], str, ProjectSummary]:
-        folder, project = job.folder, job.project
-        written = []
-        for filename, data in job.metadata.items():
-            name = filename + METADATA_SUFFIX
-            key = folder.key(name)
-            if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
-                changed = store.replace(key, data, etag=ANY)
-            else:
-                changed = store.create(key, data)
-            if changed:
-                written.append(key)
-        rendered, summary = pages.render_folder_pages(store, project, site, on_index)
-        written += pages.write_pages(store, folder.name, rendered, job.etags)
-        return project.name, written, project_fingerprint(project, rendered), summary
-
-    if len(jobs) < 8:
-        return [write_folder(job) for job in jobs]
+    new fingerprint. Each folder is written whole by one worker: many folders go to worker
+    processes where the store can write from them (rendering and creating small files costs
+    CPU), and to threads otherwise (a bucket's writes wait on the network)."""
+    write = functools.partial(_write_folder, store, site, on_index)
+    if len(jobs) < _PARALLEL_FOLDERS or workers.count < 2:
+        return [write(job) for job in jobs]
+    if store.writes_in_processes:
+        return list(workers.map(write, jobs))
     from concurrent.futures import ThreadPoolExecutor  # deferred: only for big batches
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(write_folder, jobs))
+        return list(pool.map(write, jobs))
+
+
+def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _Job) -> _Written:
+    folder, project = job.folder, job.project
+    written = []
+    for filename, data in job.metadata.items():
+        name = filename + METADATA_SUFFIX
+        key = folder.key(name)
+        if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
+            changed = store.replace(key, data, etag=ANY)
+        else:
+            changed = store.create(key, data)
+        if changed:
+            written.append(key)
+    rendered, summary = pages.render_folder_pages(store, project, site, on_index)
+    written += pages.write_pages(store, folder.name, rendered, job.etags)
+    return project.name, written, project_fingerprint(project, rendered), summary
 
 
 def _load_catalog(store: Store, folder: Folder, problems: list[PkgIndexError]) -> _Catalog:

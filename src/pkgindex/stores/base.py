@@ -87,6 +87,13 @@ class Store(Protocol):
         """Where one key lives, for messages (a path or an ``s3://`` URL)."""
         ...
 
+    @property
+    def writes_in_processes(self) -> bool:
+        """Whether a copy of the store, pickled into worker processes, can write (a folder:
+        CPU-bound creation of many small files uses every core); False where writes wait on
+        the network (a bucket: threads overlap them)."""
+        ...
+
     def lock(self) -> AbstractContextManager[None]:
         """Exclusive access for one run where the store can give it (a folder's flock); a
         no-op where it cannot (a bucket), where conditional writes keep writers safe."""

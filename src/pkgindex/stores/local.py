@@ -10,7 +10,6 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +43,10 @@ class LocalStore:
     def location(self) -> str:
         return str(self.root)
 
+    @property
+    def writes_in_processes(self) -> bool:
+        return True
+
     def describe(self, key: str) -> str:
         return str(self.root / key)
 
@@ -57,6 +60,7 @@ class LocalStore:
         self.root = self.root.resolve()
         with locked(self.root):
             self._locked = True
+            remove_stale_temporaries(self.root)  # the root's; project folders' when listed
             try:
                 yield
             finally:
@@ -258,6 +262,13 @@ def linked_folder_error(folder: str) -> StoreError:
     )
 
 
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files of dead writers directly in ``folder`` (under the lock)."""
+    with os.scandir(folder) as listing:
+        stale = [Path(e.path) for e in listing if e.name[0] == "." and e.name.endswith(".tmp")]
+    return [path for path in stale if remove_if_stale(path)]
+
+
 def remove_if_stale(path: Path) -> bool:
     """Remove a temporary file ``.NAME.PID.TID.tmp`` whose writer process is gone.
 
@@ -326,6 +337,8 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 def copy_atomic(source: Path, destination: Path) -> None:
     """Copy a file into place atomically: readers see the old file or the whole new one."""
+
+    import shutil  # deferred: only add and sync copy files
 
     def copy(stream: BinaryIO) -> None:
         with source.open("rb") as original:
