@@ -123,6 +123,10 @@ def test_a_first_run_writes_every_page_and_metadata_file(root: Path) -> None:
     assert root_page["projects"] == [{"name": "dace"}, {"name": "ghex"}]
     private = root_page["_pkgindex"]
     assert set(private.pop("fingerprints")) == {"dace", "ghex"}
+    assert private.pop("summaries") == {
+        "dace": {"files": 2, "last-upload": "2025-01-02T03:04:05.000000Z", "version": "1!0.5"},
+        "ghex": {"files": 1, "last-upload": "2025-01-02T03:04:05.000000Z", "version": "0.4.1"},
+    }
     # the render format and site settings: a change to either renders every page again
     assert private == {"format": FORMAT_VERSION, "title": DEFAULT_TITLE, "url": None}
 
@@ -147,7 +151,8 @@ def test_a_new_file_is_the_only_one_read(root: Path, make_wheel: MakeWheel) -> N
     report = index.generate(LocalStore(root), clock=at(T1))
     assert report.indexed == (new.name,)
     assert relative(root, report.written) == {
-        "ghex/index.html", "ghex/index.json", f"ghex/{new.name}.metadata", "index.json",
+        "ghex/index.html", "ghex/index.json", f"ghex/{new.name}.metadata",
+        "index.json", "index.html",  # the root page shows each project's newest upload
     }  # fmt: skip
     assert entries(root, "ghex")[new.name]["upload-time"] == "2026-06-07T08:09:10.000000Z"
 
@@ -157,7 +162,9 @@ def test_a_file_that_disappears_is_dropped(root: Path) -> None:
     report = index.generate(LocalStore(root), clock=at(T1))
     assert report.dropped == ("dace-1.0-py3-none-any.whl",)
     assert list(entries(root, "dace")) == ["dace-1!0.5-py3-none-any.whl"]
-    assert relative(root, report.written) == {"dace/index.html", "dace/index.json", "index.json"}
+    assert relative(root, report.written) == {
+        "dace/index.html", "dace/index.json", "index.json", "index.html",
+    }  # fmt: skip
 
 
 def test_a_project_whose_files_all_disappear_stays_listed_without_files(root: Path) -> None:
@@ -355,7 +362,8 @@ def test_add_places_the_file_and_reads_nothing_else(
     assert report.added == (new.name,) and report.unchanged == () and report.skipped == ()
     assert (root / "dace" / new.name).read_bytes() == new.read_bytes()
     assert relative(root, report.written) == {
-        "dace/index.html", "dace/index.json", f"dace/{new.name}.metadata", "index.json",
+        "dace/index.html", "dace/index.json", f"dace/{new.name}.metadata",
+        "index.json", "index.html",
     }  # fmt: skip
     entry = entries(root, "dace")[new.name]
     assert entry["upload-time"] == "2026-06-07T08:09:10.000000Z"
@@ -510,3 +518,22 @@ def test_a_missing_root_is_named(tmp_path: Path) -> None:
     with pytest.raises(PkgIndexError) as raised:
         index.generate(LocalStore(tmp_path / "nowhere"))
     assert raised.value.message == f"{tmp_path / 'nowhere'}: no such folder"
+
+
+def test_a_change_to_one_project_keeps_the_others_summaries(
+    root: Path, make_wheel: MakeWheel
+) -> None:
+    def summaries() -> dict:  # type: ignore[type-arg]
+        document = json.loads((root / "index.json").read_bytes())
+        return document["_pkgindex"]["summaries"]  # type: ignore[no-any-return]
+
+    before = summaries()
+    html_dace = (root / "index.html").read_text().count("1!0.5")
+    make_wheel(root / "ghex", "ghex", "0.6")
+    index.generate(LocalStore(root), clock=at(T1))
+    after = summaries()
+    assert after["dace"] == before["dace"]
+    assert after["ghex"] == {
+        "files": 2, "last-upload": "2026-06-07T08:09:10.000000Z", "version": "0.6",
+    }  # fmt: skip
+    assert (root / "index.html").read_text().count("1!0.5") == html_dace

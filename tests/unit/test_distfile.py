@@ -66,6 +66,18 @@ def test_inspect_sdist_reads_pkg_info(tmp_path: Path) -> None:
     assert result.metadata is None  # metadata files are served for wheels only
 
 
+def test_inspect_zip_sdist_reads_pkg_info(tmp_path: Path) -> None:
+    sdist = tmp_path / "old_style-2.0.zip"
+    with zipfile.ZipFile(sdist, "w") as archive:
+        archive.writestr("old_style-2.0/PKG-INFO", metadata_text("old-style", "2.0", ">=3.8"))
+    result = inspect_distribution(sdist)
+    assert result.requires_python == ">=3.8"
+    assert result.dist.kind == "sdist" and result.metadata is None
+    with zipfile.ZipFile(sdist, "w") as archive:  # an old sdist without PKG-INFO: nothing to say
+        archive.writestr("old_style-2.0/setup.py", "")
+    assert inspect_distribution(sdist).requires_python is None
+
+
 @pytest.mark.parametrize(
     ("make", "words"),
     [
