@@ -303,7 +303,7 @@ def _refresh(
     progress: Progress | None = None,
     url: str | None = None,
 ) -> GenerateReport:
-    site = pages.load_site(store, url)
+    site = pages.load_site(store, url, state=state)
     full_render = verify or not pages.same_site(state, site)
     fingerprints: dict[str, str] = dict(state.fingerprints)
     catalogs: dict[NormalizedName, _Catalog] = {}
