@@ -39,7 +39,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -437,8 +437,11 @@ class Workspace:
         target = self.path / mutant.module
         original = target.read_text()
         target.write_text(mutated_source(mutant))
-        try:
-            status, seconds = self.run_tests(tests)
+        try:  # the few fastest tests first; if the mutant survives them, every test
+            status, seconds = self.run_tests(tests[:FIRST_TESTS])
+            if status == 0 and len(tests) > FIRST_TESTS:
+                status, more = self.run_tests(tests)
+                seconds += more
         finally:
             target.write_text(original)
         verdict = "timeout" if status is None else ("survived" if status == 0 else "killed")
@@ -473,9 +476,14 @@ source = src/pkgindex
 """
 
 
-def coverage_map(workspace: Path, tests: Sequence[str]) -> dict[str, dict[int, set[str]]]:
+Covered = dict[str, dict[int, set[str]]]
+
+
+def coverage_map(workspace: Path, tests: Sequence[str]) -> tuple[Covered, dict[str, float]]:
     """Run the tests once under coverage: for each core file and line, the tests that ran it
-    (as pytest node ids). Lines run while importing are mapped to ""."""
+    (as pytest node ids; lines run while importing map to ""), and each test's duration."""
+    import xml.etree.ElementTree as ElementTree
+
     from coverage import CoverageData
 
     rc = workspace / ".mutate-coveragerc"
@@ -485,7 +493,8 @@ def coverage_map(workspace: Path, tests: Sequence[str]) -> dict[str, dict[int, s
     env.update(PYTHONPATH=str(workspace / "src"), PYTHONDONTWRITEBYTECODE="1")
     command = [
         sys.executable, "-m", "coverage", "run", f"--rcfile={rc}", f"--data-file={data_file}",
-        "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hypothesis-profile=mutation", *tests,
+        "-m", "pytest", "-q", "-p", "no:cacheprovider", "--hypothesis-profile=mutation",
+        f"--junitxml={workspace / '.mutate-junit.xml'}", *tests,
     ]  # fmt: skip
     result = subprocess.run(command, cwd=workspace, env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -497,7 +506,11 @@ def coverage_map(workspace: Path, tests: Sequence[str]) -> dict[str, dict[int, s
         module = str(Path(measured).resolve().relative_to(workspace.resolve()))
         lines = data.contexts_by_lineno(measured)
         found[module] = {line: {_node_id(c) for c in contexts} for line, contexts in lines.items()}
-    return found
+    durations: dict[str, float] = {}
+    for case in ElementTree.parse(workspace / ".mutate-junit.xml").iter("testcase"):
+        node = _node_id(f"{case.get('classname')}.{case.get('name', '').split('[')[0]}")
+        durations[node] = durations.get(node, 0.0) + float(case.get("time") or 0)
+    return found, durations
 
 
 def _node_id(context: str) -> str:
@@ -512,24 +525,67 @@ def _node_id(context: str) -> str:
     return ""
 
 
-def tests_covering(mutant: Mutant, covered: dict[str, dict[int, set[str]]]) -> list[str]:
-    """The tests that run the mutant's lines; the module's whole selection for lines that run
-    at import time (constants, definitions)."""
+def tests_covering(mutant: Mutant, covered: Covered, durations: Mapping[str, float]) -> list[str]:
+    """The tests that run the mutant's lines. A line run at import time (a module constant)
+    maps to the tests that run the lines using the names it assigns, when those are used in
+    its module only; else to the module's whole selection."""
     lines = covered.get(mutant.module, {})
     ids: set[str] = set()
     for line in range(mutant.line, mutant.end_line + 1):
         ids |= lines.get(line, set())
     if "" in ids:
-        return tests_for(mutant.module)
-    order = {test: index for index, test in enumerate(tests_for(mutant.module))}
-    return sorted(ids, key=lambda node: (order.get(node.split("::")[0], len(order)), node))
+        users = _lines_using_constant(mutant)
+        if users is None:
+            return tests_for(mutant.module)
+        ids = {test for line in users for test in lines.get(line, set())} - {""}
+    return sorted(ids, key=lambda node: (durations.get(node, 60.0), node))  # fastest first
 
 
-def run(mutants: Sequence[Mutant], jobs: int, timeout: float) -> list[Outcome]:
+def _lines_using_constant(mutant: Mutant) -> list[int] | None:
+    """Lines of the module reading the names a module-level assignment at the mutant's line
+    sets; None when that is not the case or another module imports one of the names."""
+    tree = ast.parse((REPO / mutant.module).read_text())
+    statement = next(
+        (s for s in tree.body if s.lineno <= mutant.line <= (s.end_lineno or s.lineno)), None
+    )
+    if not isinstance(statement, ast.Assign | ast.AnnAssign):
+        return None
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    names = {t.id for t in targets if isinstance(t, ast.Name)}
+    if not names or len(names) != len(targets):
+        return None
+    for other in (REPO / "src").rglob("*.py"):
+        if other != REPO / mutant.module and any(name in other.read_text() for name in names):
+            return None  # imported elsewhere: who knows who depends on it
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and node.id in names and isinstance(node.ctx, ast.Load)
+    ]
+
+
+def run(
+    mutants: Sequence[Mutant],
+    jobs: int,
+    timeout: float,
+    cache: Path | None = None,
+    keep: Path | None = None,
+) -> list[Outcome]:
     with workspaces(jobs, timeout) as copies:
         every = list(dict.fromkeys(t for m in mutants for t in tests_for(m.module)))
         started = time.monotonic()
-        covered = coverage_map(copies[0].path, every)
+        if cache and cache.exists():
+            stored = json.loads(cache.read_text())
+            covered: Covered = {
+                module: {int(line): set(ids) for line, ids in lines.items()}
+                for module, lines in stored["covered"].items()
+            }
+            durations: dict[str, float] = stored["durations"]
+        else:
+            covered, durations = coverage_map(copies[0].path, every)
+            if cache:
+                lines = {m: {n: sorted(ids) for n, ids in c.items()} for m, c in covered.items()}
+                cache.write_text(json.dumps({"covered": lines, "durations": durations}))
         seconds = time.monotonic() - started
         print(f"baseline: the tests pass ({seconds:.1f} s under coverage)", file=sys.stderr)
         free = list(copies)
@@ -540,12 +596,14 @@ def run(mutants: Sequence[Mutant], jobs: int, timeout: float) -> list[Outcome]:
             with lock:
                 workspace = free.pop()
             try:
-                outcome = workspace.try_mutant(mutant, tests_covering(mutant, covered))
+                outcome = workspace.try_mutant(mutant, tests_covering(mutant, covered, durations))
             finally:
                 with lock:
                     free.append(workspace)
             with lock:
                 done.append(outcome)
+                if keep:  # as it goes: an interrupted run keeps what it found
+                    keep.write_text(json.dumps([asdict(o) for o in done], indent=1) + "\n")
                 mark = outcome.status.upper() if outcome.status in SURVIVING else outcome.status
                 print(
                     f"[{len(done)}/{len(mutants)}] {mark:9} {mutant.module}:{mutant.line} "
@@ -562,6 +620,7 @@ def run(mutants: Sequence[Mutant], jobs: int, timeout: float) -> list[Outcome]:
 
 
 SURVIVING = ("survived", "uncovered")
+FIRST_TESTS = 4  # tests tried first on a mutant (the fastest that reach it)
 
 
 def report(outcomes: Sequence[Outcome]) -> str:
@@ -585,6 +644,19 @@ def report(outcomes: Sequence[Outcome]) -> str:
     return "\n".join(lines)
 
 
+def sample(mutants: Sequence[Mutant], size: int, seed: int) -> list[Mutant]:
+    """``size`` mutants, each module contributing in proportion to its count (seeded)."""
+    import random
+
+    chosen: list[Mutant] = []
+    modules = sorted({m.module for m in mutants})
+    for module in modules:
+        own = [m for m in mutants if m.module == module]
+        count = max(1, round(size * len(own) / len(mutants)))
+        chosen += random.Random(f"{seed}:{module}").sample(own, min(count, len(own)))
+    return chosen
+
+
 def _outcome(item: dict[str, Any]) -> Outcome:
     return Outcome(mutant=Mutant(**item["mutant"]), status=item["status"], seconds=item["seconds"])
 
@@ -598,6 +670,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--line", type=int, action="append", help="only mutants on this line")
     parser.add_argument("--json", type=Path, help="also write every outcome to this file")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        metavar="N",
+        help="run N mutants drawn evenly from every module (seeded) instead of all",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="the sample's seed (default: 0)")
+    parser.add_argument(
+        "--coverage-cache",
+        type=Path,
+        metavar="JSON",
+        help="reuse (or keep) the line-to-tests map of the coverage run in this file",
+    )
     parser.add_argument(
         "--rerun",
         type=Path,
@@ -621,12 +706,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     earlier: list[Outcome] = []
     if args.rerun:
         earlier = [_outcome(item) for item in json.loads(args.rerun.read_text())]
-        if sorted(o.mutant for o in earlier) != sorted(mutants):
+        if not {o.mutant for o in earlier} <= set(mutants):
             raise SystemExit(f"{args.rerun}: other mutants than now: the core changed; run all")
         mutants = [o.mutant for o in earlier if o.status in SURVIVING]
         earlier = [o for o in earlier if o.status not in SURVIVING]
     started = time.monotonic()
-    outcomes = earlier + run(mutants, max(1, args.jobs), args.timeout)
+    if args.sample and args.sample < len(mutants):
+        mutants = sample(mutants, args.sample, args.seed)
+    outcomes = earlier + run(
+        mutants, max(1, args.jobs), args.timeout, args.coverage_cache, args.json
+    )
     print(report(outcomes))
     print(f"\n{len(mutants)} mutants in {time.monotonic() - started:.0f} s, {args.jobs} workers")
     if args.json:

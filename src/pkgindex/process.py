@@ -3,7 +3,14 @@
 Every command's combined stdout/stderr goes to one log file per call in ``log_dir``. On failure
 the caller's error class is raised with the tail of that output and the path of the full log, so
 the user sees why without scrolling through a build. With ``stream=True`` (``-vv``) the output is
-also copied to stderr as it arrives. Secrets listed in ``redact`` never reach a log or a message.
+also copied to stderr as it arrives. Secrets (``redact``, URL credentials, the credential
+variables of the environment) never reach a log or a message; the log keeps every other byte as
+the command wrote it, and messages show the output without control characters.
+
+Commands run with an environment built from an allowlist (:func:`sandbox_environment`): build
+backends, installers and smoke checks run someone else's code and never see the push token, the
+GitHub token or git's credential helpers. Only git operations that talk to a remote ask for the
+whole environment (``credentials=True``).
 """
 
 from __future__ import annotations
@@ -21,11 +28,62 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pkgindex.errors import PkgIndexError
+from pkgindex.redact import Redactor, environment_secrets
 
 logger = logging.getLogger(__name__)
 
 TAIL_LINES = 25
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+# ANSI escape sequences (colours, cursor moves) and every other control character but \n and \t.
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+# Variables a build, an installer or an import may need. Anything else (tokens, GIT_CONFIG_*
+# credential helpers, AWS_* keys, PIP_*/UV_* settings) stays out unless pkgindex.toml names it.
+SANDBOX_VARIABLES = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "TMPDIR", "TEMP", "TMP", "TZ", "TERM",
+        "LANG", "LANGUAGE", "CI", "SOURCE_DATE_EPOCH", "PYTHONHASHSEED", "PYTHONUTF8",
+        "http_proxy", "https_proxy", "no_proxy", "all_proxy",
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY",
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        "XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "UV_CACHE_DIR",
+        "CC", "CXX", "FC", "CPP", "LD", "AR", "CFLAGS", "CXXFLAGS", "CPPFLAGS", "LDFLAGS",
+        "FFLAGS", "MAKEFLAGS", "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH",
+        "LIBRARY_PATH", "LD_LIBRARY_PATH", "PKG_CONFIG_PATH", "CMAKE_PREFIX_PATH",
+        "CMAKE_GENERATOR", "CMAKE_BUILD_PARALLEL_LEVEL", "CMAKE_ARGS", "MAX_JOBS",
+        "CUDA_HOME", "CUDA_PATH", "MPICC", "MPICXX", "MPI_HOME", "BOOST_ROOT",
+        "MACOSX_DEPLOYMENT_TARGET", "ARCHFLAGS",
+        "SYSTEMROOT", "SYSTEMDRIVE", "COMSPEC", "PATHEXT", "WINDIR", "APPDATA", "LOCALAPPDATA",
+        "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+    }
+)  # fmt: skip
+SANDBOX_PREFIXES = ("LC_",)
+# Names that pkgindex.toml may never pass to a build, whatever it says.
+_FORBIDDEN = re.compile(
+    r".*(TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL).*|GIT_CONFIG.*|GIT_ASKPASS|SSH_ASKPASS"
+    r"|SSH_AUTH_SOCK|AWS_.*|ACTIONS_.*|GITHUB_.*",
+    re.IGNORECASE,
+)
+
+
+def is_forbidden_variable(name: str) -> bool:
+    """True for a variable that must never reach someone else's code (a credential)."""
+    return _FORBIDDEN.fullmatch(name) is not None
+
+
+def sandbox_environment(environ: Mapping[str, str], pass_env: Sequence[str] = ()) -> dict[str, str]:
+    """The allowlisted part of ``environ``, plus the variables named in ``pass_env``."""
+    wanted = {name for name in pass_env if not is_forbidden_variable(name)}
+    return {
+        name: value
+        for name, value in environ.items()
+        if name in SANDBOX_VARIABLES or name.startswith(SANDBOX_PREFIXES) or name in wanted
+    }
+
+
+def printable(text: str) -> str:
+    """``text`` without escape sequences and control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +109,11 @@ class Runner:
     stream: bool = False
     redact: tuple[str, ...] = ()
     base_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    pass_env: tuple[str, ...] = ()  # extra variables for sandboxed commands (pkgindex.toml)
+
+    @property
+    def redactor(self) -> Redactor:
+        return Redactor.for_values((*self.redact, *environment_secrets(self.base_env)))
 
     def run(
         self,
@@ -60,12 +123,19 @@ class Runner:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        credentials: bool = False,
     ) -> Completed:
-        """Run ``argv``; return its result whatever the exit status (see ``check``)."""
+        """Run ``argv``; return its result whatever the exit status (see ``check``).
+
+        The command sees the sandbox environment plus ``env``; with ``credentials`` (git talking
+        to a remote) it sees the whole environment of this process instead.
+        """
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self._log_path(step)
-        merged = {**self.base_env, **(env or {})}
-        logger.debug("$ %s", self.scrub(" ".join(argv)))
+        base = self.base_env if credentials else sandbox_environment(self.base_env, self.pass_env)
+        merged = {**base, **(env or {})}
+        redactor = self.redactor
+        logger.debug("$ %s", redactor.scrub(" ".join(argv)))
         started = time.perf_counter()
         try:
             process = subprocess.Popen(
@@ -75,15 +145,13 @@ class Runner:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
             )
         except OSError as exc:
             output = f"cannot run {argv[0]}: {exc.strerror}\n"
             log.write_text(output, encoding="utf-8")
             return Completed(argv=tuple(argv), returncode=127, output=output, log=log, seconds=0.0)
         with process:
-            chunks = self._collect(process, log, timeout)
+            chunks = self._collect(process, log, timeout, redactor)
         seconds = time.perf_counter() - started
         return Completed(
             argv=tuple(argv),
@@ -104,19 +172,19 @@ class Runner:
         cwd: Path | None = None,
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        credentials: bool = False,
     ) -> Completed:
         """Run ``argv``; raise ``error`` with the output's tail and the log path if it fails."""
-        result = self.run(argv, step=step, cwd=cwd, env=env, timeout=timeout)
+        result = self.run(
+            argv, step=step, cwd=cwd, env=env, timeout=timeout, credentials=credentials
+        )
         if result.returncode != 0:
             raise error(failure_message(message, result), hint=hint)
         return result
 
     def scrub(self, text: str) -> str:
-        """Replace every secret in ``text`` with ``***``."""
-        for secret in self.redact:
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        """``text`` without URL credentials or any secret this runner knows."""
+        return self.redactor.scrub(text)
 
     def _log_path(self, step: str) -> Path:
         stem = _SAFE_NAME.sub("-", step).strip("-") or "command"
@@ -127,18 +195,24 @@ class Runner:
         raise PkgIndexError(f"{self.log_dir}: too many log files")
 
     def _collect(
-        self, process: subprocess.Popen[str], log: Path, timeout: float | None
+        self,
+        process: subprocess.Popen[bytes],
+        log: Path,
+        timeout: float | None,
+        redactor: Redactor,
     ) -> list[str]:
+        """Copy the output to the log byte for byte (secrets scrubbed); return it as text."""
         chunks: list[str] = []
         deadline = None if timeout is None else time.monotonic() + timeout
         assert process.stdout is not None
-        with log.open("w", encoding="utf-8") as handle:
-            for line in process.stdout:
-                clean = self.scrub(line)
-                chunks.append(clean)
-                handle.write(clean)
+        with log.open("wb") as handle:
+            for raw in process.stdout:
+                line = redactor.scrub(raw.decode("utf-8", "surrogateescape"))
+                handle.write(line.encode("utf-8", "surrogateescape"))
+                text = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                chunks.append(text)
                 if self.stream:
-                    sys.stderr.write(clean)
+                    sys.stderr.write(printable(text))
                 if deadline is not None and time.monotonic() > deadline:
                     process.kill()
                     chunks.append(f"\n[killed after {timeout:.0f} s]\n")
@@ -151,7 +225,7 @@ def failure_message(message: str, result: Completed) -> str:
     """``message``, the exit status, the output's last lines and where the full log is."""
     return (
         f"{message} (exit status {result.returncode})\n"
-        f"{_indent(result.tail)}\n"
+        f"{_indent(printable(result.tail))}\n"
         f"full log: {result.log}"
     )
 

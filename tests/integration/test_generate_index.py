@@ -697,7 +697,7 @@ def test_files_sorted_by_version(rich_index):
         f"dace-{EPOCH_VERSION}-py3-none-any.whl",
     ]
     html = [text for _a, text in parse_page(rich_index / "dace" / "index.html").anchors]
-    assert html == [f["filename"] for f in page["files"]]
+    assert html == [f["filename"] for f in reversed(page["files"])]  # for people: newest first
 
 
 def test_json_pages(rich_index):
@@ -722,8 +722,11 @@ def test_json_pages(rich_index):
 def test_html_and_json_agree(rich_index):
     for folder in project_folders(rich_index):
         page = json.loads((folder / "index.json").read_bytes())
-        anchors = {text: attrs for attrs, text in parse_page(folder / "index.html").anchors}
-        assert list(anchors) == [entry["filename"] for entry in page["files"]]
+        parsed = parse_page(folder / "index.html").anchors
+        anchors = {text: attrs for attrs, text in parsed}
+        # one <a> per file (the HTML page lists the newest version first)
+        assert len(parsed) == len(anchors) == len(page["files"])
+        assert sorted(anchors) == sorted(entry["filename"] for entry in page["files"])
         for entry in page["files"]:
             attrs = anchors[entry["filename"]]
             assert attrs["href"] == f"{entry['url']}#sha256={entry['hashes']['sha256']}"

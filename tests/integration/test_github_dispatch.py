@@ -155,3 +155,14 @@ def test_json_output(github: FakeGitHub) -> None:
     assert result.returncode == 0, result.stderr
     assert '"schema_version": 1' in result.stdout
     assert '"dependency_ref": "0123abc"' in result.stdout
+
+
+def test_a_redirect_location_is_printed_without_secrets(github: FakeGitHub) -> None:
+    location = f"https://user:hunter2pass@evil.example/repos/x/dispatches?token={TOKEN}"
+    github.replies = [Reply(307, {"Location": location})]
+    result = dispatch(github)  # asserts the token is absent from the output
+    assert result.returncode != 0
+    assert "redirected the dispatch for GridTools/python-pkg-index to " in result.stderr
+    assert "https://***@evil.example/repos/x/dispatches?token=*** (307)" in result.stderr
+    assert "hunter2pass" not in result.stderr
+    assert len(github.requests) == 1  # the redirect was not followed

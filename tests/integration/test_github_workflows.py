@@ -18,7 +18,10 @@ INDEX = "GridTools/python-pkg-index"
 def all_workflows() -> dict[str, str]:
     return {
         "index.yml": index_workflow(),
-        "index-no-pages.yml": index_workflow(deploy_pages=False, branch="trunk"),
+        "index-no-pages.yml": index_workflow(deploy_pages=False, branch="1.10"),
+        "index-platform.yml": index_workflow(
+            apt_packages=["libopenmpi-dev", "libboost-dev"], platform=True
+        ),
         "dependent-pull.yml": dependent_workflow(
             index_repo=INDEX, source_owner="GridTools", source_repo="dace"
         ),

@@ -139,3 +139,27 @@ def test_demo_into_a_given_root(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert "uv pip install --index-url file://" in out
     assert (tmp_path / "index" / "pkgindex-demo" / "index.html").is_file()
+
+
+def test_build_json_never_shows_url_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
+    path = source.bare.as_posix()
+    url = f"file://ci:p%40ssw0rd-Secret@localhost{path}"
+    status = main(["build", url, "--ref", "v1.0.0", "-o", str(tmp_path / "out"), "--json"])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    report = json.loads(captured.out)
+    assert report["source"] == f"file://localhost{path}"
+    for secret in ("p%40ssw0rd-Secret", "p@ssw0rd-Secret"):
+        assert secret not in captured.out + captured.err
+
+
+def test_build_a_relative_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_sample_project(tmp_path / "widgets", name="widgets", module="widgets")
+    monkeypatch.chdir(tmp_path)
+    assert main(["build", "widgets", "-o", "out"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "out" / "widgets-1.0.0-py3-none-any.whl").is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -74,11 +75,16 @@ def test_add_after_an_interrupted_add_lists_the_file_and_removes_stale_temporari
     dead.wait()
     stale = root / "a" / f".index.json.{dead.pid}.1.tmp"
     stale.write_text("{")
+    root_stale = root / f".index.html.{dead.pid}.1.tmp"
+    root_stale.write_text("<")
+    alive = root / f".index.html.{os.getpid()}.1.tmp"  # a live writer's: not ours to remove
+    alive.write_text("<")
     result = ok(run_pkgindex("add", second, "--root", root))
     assert f"added {second.name}" in result.stdout
     assert "unchanged" not in result.stdout
     assert listed(root, "a") == ["a-1.0-py3-none-any.whl", second.name]
-    assert not stale.exists()
+    assert not stale.exists() and not root_stale.exists()
+    assert alive.exists()
 
 
 def test_add_of_the_original_bytes_repairs_a_damaged_published_file(tmp_path, make_wheel):
@@ -93,3 +99,19 @@ def test_add_of_the_original_bytes_repairs_a_damaged_published_file(tmp_path, ma
     assert f"repaired {wheel.name} (the stored file did not match the catalog" in result.stdout
     assert "unchanged" not in result.stdout
     assert snapshot(root) == before
+
+
+def test_sync_verifies_every_copied_file_against_the_catalog(tmp_path, make_wheel):
+    source, mirror = tmp_path / "index", tmp_path / "mirror"
+    make_wheel(source / "a", "a", "1.0")
+    make_wheel(source / "b", "b", "1.0")
+    ok(run_pkgindex("generate", source))
+    mirror.mkdir()
+    damaged = source / "b" / "b-1.0-py3-none-any.whl"
+    damaged.write_bytes(b"X" * damaged.stat().st_size)
+    result = run_pkgindex("sync", source, mirror)
+    assert result.returncode == 1
+    assert f"error: {damaged}: sha256 " in result.stderr
+    assert "does not match the catalog" in result.stderr
+    assert not (mirror / "b").exists() or not (mirror / "b" / damaged.name).exists()
+    assert not (mirror / "index.json").exists()  # the root pages come last

@@ -20,7 +20,8 @@ def help_text(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 SUBCOMMANDS = [
     ("generate",), ("add",), ("yank",), ("unyank",), ("update",), ("build",), ("demo",),
     ("dispatch",), ("init",), ("workflow",), ("workflow", "index"), ("workflow", "dependent"),
-    ("publish",), ("sync",), ("remove",), ("prune",), ("check",), ("status",),
+    ("publish",), ("sync",), ("remove",), ("prune",), ("check",), ("status",), ("serve",),
+    ("token",), ("token", "create"), ("token", "list"), ("token", "revoke"),
 ]  # fmt: skip
 
 
@@ -56,9 +57,18 @@ def test_the_subcommand_list_is_complete() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", sorted(set(COMMANDS) - {"dispatch", "publish", "workflow", "sync"})
+    "command", sorted(set(COMMANDS) - {"dispatch", "publish", "workflow", "sync", "token"})
 )
 def test_every_command_that_works_on_an_index_takes_root(
     capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
     assert "--root DIR" in help_text(capsys, command)
+
+
+def test_workflow_with_json_prints_one_document(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    assert main(["workflow", "index", "--pkgindex-requirement", "pkgindex==0", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["kind"] == "index"
+    assert 'PKGINDEX_REQUIREMENT: "pkgindex==0"' in document["workflow"]

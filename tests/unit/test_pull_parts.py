@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from packaging.utils import canonicalize_name
 
 from pkgindex.config import ProjectConfig
 from pkgindex.errors import ConfigError
-from pkgindex.pull.builder import settings_digest, top_level_modules
+from pkgindex.pull.builder import settings_digest
 from pkgindex.pull.gitsource import (
     check_owner,
     check_ref,
@@ -16,6 +19,7 @@ from pkgindex.pull.gitsource import (
     ref_problems,
 )
 from pkgindex.pull.vcs import RetryPolicy
+from pkgindex.pull.verify import top_level_modules
 
 
 @pytest.mark.parametrize(
@@ -126,3 +130,58 @@ def test_backoff_grows_and_stays_within_jitter() -> None:
     assert policy.delay(0, lambda: 0.0) == 0.5
     assert policy.delay(0, lambda: 1.0) == 1.5
     assert policy.delay(3, lambda: 0.5) == 8.0
+
+
+def test_verification_installs_dependencies_from_this_index_first() -> None:
+    from pkgindex.pull.verify import install_command
+
+    wheel = Path("/w/dace-1.0-py3-none-any.whl")
+    settings = ProjectConfig(name=canonicalize_name("dace"), verify_extras=("mpi", "test"))
+    argv = install_command(
+        "uv", Path("/v/bin/python"), wheel, settings,
+        own_index="file:///index", upstream_index="https://pypi.org/simple",
+    )  # fmt: skip
+    assert argv[argv.index("--index-strategy") + 1] == "first-index"
+    assert argv[argv.index("--index") + 1] == "file:///index"
+    assert argv[argv.index("--default-index") + 1] == "https://pypi.org/simple"
+    assert argv[-1] == "dace[mpi,test] @ file:///w/dace-1.0-py3-none-any.whl"
+    assert "--no-deps" not in argv and "--extra-index-url" not in argv
+
+    offline = ProjectConfig(name=canonicalize_name("dace"), verify_deps=False)
+    argv = install_command(
+        "uv", Path("/v/bin/python"), wheel, offline,
+        own_index="file:///index", upstream_index="https://pypi.org/simple",
+    )  # fmt: skip
+    assert {"--no-deps", "--no-index"} <= set(argv) and "--default-index" not in argv
+
+
+def test_manylinux_tags_are_checked() -> None:
+    from pkgindex.errors import BuildError
+    from pkgindex.pull.repair import check_manylinux, is_linux_platform_wheel
+
+    assert is_linux_platform_wheel("ghex-0.4.1-cp311-cp311-linux_x86_64.whl")
+    assert not is_linux_platform_wheel("ghex-0.4.1-cp311-cp311-manylinux_2_28_x86_64.whl")
+    assert not is_linux_platform_wheel("dace-1.0-py3-none-any.whl")
+    check_manylinux("ghex-0.4.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl")
+    with pytest.raises(BuildError, match="tagged linux_x86_64, not manylinux"):
+        check_manylinux("ghex-0.4.1-cp311-cp311-linux_x86_64.whl")
+
+
+def test_an_unrepaired_linux_wheel_is_published_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pkgindex.process import Runner
+    from pkgindex.pull.repair import repair_wheel
+
+    wheel = tmp_path / "ghex-0.4.1-cp311-cp311-linux_x86_64.whl"
+    settings = ProjectConfig(name=canonicalize_name("ghex"), auditwheel=False)
+    runner = Runner(log_dir=tmp_path / "logs")
+    with caplog.at_level("WARNING", logger="pkgindex"):
+        assert repair_wheel(wheel, tmp_path / "out", settings, runner=runner) == wheel
+    assert (
+        "ghex-0.4.1-cp311-cp311-linux_x86_64.whl is a linux_* wheel published unrepaired "
+        "(auditwheel = false in pkgindex.toml)"
+    ) in caplog.text
+    pure = tmp_path / "dace-1.0-py3-none-any.whl"
+    assert repair_wheel(pure, tmp_path / "out", settings, runner=runner) == pure
+    assert not (tmp_path / "logs").exists()  # nothing ran

@@ -14,8 +14,9 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from pkgindex.index.catalog import project_from_json
+from pkgindex.index.html import render_project_html
 from pkgindex.index.model import IndexFile, Project, SiteInfo
-from pkgindex.index.render import render_project_html, render_project_json
+from pkgindex.index.render import render_project_json
 from tests.simple_html import parse_page
 from tests.versions import TRICKY, version_lists
 
@@ -35,7 +36,14 @@ def index_file(version: str, suffix: str) -> IndexFile:
 
 
 def expected_order(files: list[IndexFile]) -> list[str]:
+    """The JSON order: oldest version first, files of one version by name."""
     return [f.filename for f in sorted(files, key=lambda f: (Version(f.version), f.filename))]
+
+
+def newest_first(files: list[IndexFile]) -> list[str]:
+    """The HTML order, for people: newest version first, files of one version by name."""
+    by_name = sorted(files, key=lambda f: f.filename)
+    return [f.filename for f in sorted(by_name, key=lambda f: Version(f.version), reverse=True)]
 
 
 def both_forms(project: Project) -> tuple[list[str], list[str], list[str]]:
@@ -59,12 +67,12 @@ def test_pages_list_files_in_version_order(
     project = Project.from_files(NAME, files)
     expected = expected_order(files)
     html, json_files, json_versions = both_forms(project)
-    assert html == expected
+    assert html == newest_first(files)
     assert json_files == expected
     assert json_versions == sorted(set(drawn), key=Version)
     # read back from the catalog page (what the next run starts from): the same order again
     again = project_from_json(render_project_json(project), name=NAME, origin="index.json")
-    assert both_forms(again) == (expected, expected, json_versions)
+    assert both_forms(again) == (newest_first(files), expected, json_versions)
 
 
 def test_the_tricky_versions_in_their_exact_order() -> None:
@@ -75,4 +83,5 @@ def test_the_tricky_versions_in_their_exact_order() -> None:
         "0.0.1", "1.9", "1.9+local.9", "1.9+local.10", "1.9.1", "1.10.dev0", "1.10a1",
         "1.10rc1", "1.10", "1.10+cpu", "1.10.post1", "1!0.1", "2!0.0.1",
     ]  # fmt: skip
-    assert html == json_files == [f"dace-{v}.tar.gz" for v in versions]
+    assert json_files == [f"dace-{v}.tar.gz" for v in versions]
+    assert html == json_files[::-1]  # people read the newest version first

@@ -211,3 +211,47 @@ def test_the_pinned_actions_table_is_well_formed() -> None:
     for action, version in ACTIONS.values():
         assert SHA_PIN.fullmatch(action)
         assert re.fullmatch(r"v\d+\.\d+\.\d+", version)
+
+
+@pytest.mark.parametrize("branch", ["1.10", "true", "null", "0x10", "1e3", "no"])
+def test_a_branch_stays_a_string_everywhere(branch: str) -> None:
+    index = parse(index_workflow(branch=branch))
+    assert index["on"]["push"]["branches"] == [branch]
+    deploy = index["jobs"]["deploy"]["steps"][0]
+    assert deploy["with"]["ref"] == branch
+    push = parse(
+        dependent_workflow(
+            index_repo=INDEX, source_owner="o", source_repo="r", mode="push", branch=branch
+        )
+    )
+    publish = [s for s in steps(push) if "INDEX_BRANCH" in s.get("env", {})]
+    assert [s["env"]["INDEX_BRANCH"] for s in publish] == [branch]
+
+
+def test_apt_packages_and_the_platform_extra_reach_the_index_workflow() -> None:
+    document = parse(
+        index_workflow(
+            apt_packages=["libopenmpi-dev", "libboost-dev"],
+            platform=True,
+            requirement="pkgindex==1.2.3",
+        )
+    )
+    update = document["jobs"]["update"]["steps"]
+    names = [step["name"] for step in update]
+    apt = names.index("Install the system packages the builds need")
+    assert apt < names.index("Install pkgindex") < names.index("Update the index")
+    assert update[apt]["env"]["APT_PACKAGES"] == "libopenmpi-dev libboost-dev"
+    assert "$APT_PACKAGES" in update[apt]["run"]
+    install = update[names.index("Install pkgindex")]
+    assert install["env"]["PKGINDEX_REQUIREMENT"] == "pkgindex[platform]==1.2.3"
+
+
+def test_without_build_needs_there_is_no_apt_step() -> None:
+    names = [step["name"] for step in steps(parse(index_workflow()))]
+    assert "Install the system packages the builds need" not in names
+
+
+@pytest.mark.parametrize("package", ["libfoo; rm -rf /", "-y", "Lib Foo", "$(id)"])
+def test_apt_package_names_are_validated(package: str) -> None:
+    with pytest.raises(ConfigError, match="not Debian package names"):
+        index_workflow(apt_packages=[package])

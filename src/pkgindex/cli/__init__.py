@@ -75,6 +75,7 @@ TASKS = {
     "keep it healthy": ("check", "remove", "prune", "status"),
     "pull mode: build from source repositories": ("update", "build"),
     "GitHub and push mode": ("dispatch", "publish", "workflow"),
+    "serve over HTTP (uploads from twine, uv publish)": ("serve", "token"),
     "folders and buckets": ("sync",),
 }
 

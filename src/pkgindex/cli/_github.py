@@ -12,7 +12,7 @@ from pkgindex import __version__
 from pkgindex.cli._options import add_root_argument, examples, local_root
 from pkgindex.cli._output import emit
 from pkgindex.cli._stores import add_store_options, store_from_args
-from pkgindex.config import DEFAULT_TITLE
+from pkgindex.config import DEFAULT_TITLE, load_config
 from pkgindex.errors import PkgIndexError
 from pkgindex.github.dispatch import DEFAULT_API_URL, DispatchRequest, dispatch, read_token
 from pkgindex.github.scaffold import InitOptions, ProjectSource, init_index
@@ -202,6 +202,12 @@ def _register_workflow(subparsers: Subparsers, common: argparse.ArgumentParser) 
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     index.add_argument("--no-pages", action="store_true", help="leave out the Pages deployment")
+    add_root_argument(
+        index,
+        help="the index root whose pkgindex.toml names the apt-packages and platform tools the "
+        "builds need (default: .)",
+        buckets=False,
+    )
     index.set_defaults(func=run_workflow)
     dependent = kinds.add_parser(
         "dependent",
@@ -244,10 +250,13 @@ def _register_workflow(subparsers: Subparsers, common: argparse.ArgumentParser) 
 
 def run_workflow(args: argparse.Namespace) -> int:
     if args.kind == "index":
+        config = load_config(local_root(args))
         text = index_workflow(
             branch=args.branch,
             requirement=args.pkgindex_requirement or _hosted_requirement("./"),
             deploy_pages=not args.no_pages,
+            apt_packages=config.apt_packages,
+            platform=config.needs_platform_tools,
         )
     else:
         text = dependent_workflow(
@@ -261,7 +270,10 @@ def run_workflow(args: argparse.Namespace) -> int:
             or _hosted_requirement(args.index_url or _pages_url(args.index_repo), direct=True),
         )
     if args.output is None:
-        sys.stdout.write(text)
+        if args.json:
+            emit(args, {"command": "workflow", "kind": args.kind, "workflow": text}, [])
+        else:
+            sys.stdout.write(text)
         return 0
     _refuse_overwrite(args.output, text.encode(), force=args.force)
     storage.write_atomic(args.output, text.encode())

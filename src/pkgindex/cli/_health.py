@@ -264,9 +264,12 @@ def _installer(args: argparse.Namespace, store: Store) -> Iterator[check.Install
     from pkgindex.errors import PkgIndexError
     from pkgindex.index.pages import load_store_config
     from pkgindex.process import Runner
-    from pkgindex.pull.builder import verify_wheel
+    from pkgindex.pull.verify import verify_wheel
+    from pkgindex.stores.local import LocalStore
 
     config = load_store_config(store)
+    # dependencies: this index first (never upstream for what it hosts), then upstream-index
+    own_index = store.root.as_uri() if isinstance(store, LocalStore) else config.url
     with tempfile.TemporaryDirectory(prefix="pkgindex-check-") as work:
         runner = Runner(log_dir=Path(work) / "logs", stream=args.verbose >= 2)
 
@@ -274,7 +277,14 @@ def _installer(args: argparse.Namespace, store: Store) -> Iterator[check.Install
             directory = Path(work) / name
             directory.mkdir()
             try:
-                verify_wheel(wheel, directory, config.project(name), runner=runner)
+                verify_wheel(
+                    wheel,
+                    directory,
+                    config.project(name),
+                    runner=runner,
+                    own_index=own_index,
+                    upstream_index=config.upstream_index,
+                )
             except PkgIndexError as exc:
                 return exc.message.split("\n")[0]
             return None

@@ -92,7 +92,8 @@ def register(
     build.add_argument("-o", "--out-dir", default=Path("dist"), type=Path, help="default: dist")
     add_root_argument(
         build,
-        help="an index root whose pkgindex.toml has the build settings (default: .)",
+        help="an index root whose pkgindex.toml has the build settings; verification takes "
+        "the projects it hosts from it (default: .)",
         buckets=False,
     )
     _add_frontend(build)
@@ -159,6 +160,7 @@ def run_build(args: argparse.Namespace) -> int:
         args.out_dir,
         ref=args.ref,
         config=load_config(local_root(args)),
+        own_index=_own_index(local_root(args)),
         frontend=args.frontend,
         stream=args.verbose >= 2,
     )
@@ -208,3 +210,8 @@ def _update_document(report: pipelines.UpdateReport) -> dict[str, Any]:
         "timings": report.timings,
         "backend_seconds": report.backend_seconds,
     }
+
+
+def _own_index(root: Path) -> str | None:
+    """``root`` as an index URL for verification, when it holds an index."""
+    return root.resolve().as_uri() if (root / "index.html").is_file() else None

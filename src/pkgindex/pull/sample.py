@@ -6,8 +6,9 @@ pyproject.toml), so building it needs no network.
 
 from __future__ import annotations
 
+import json
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from pkgindex.errors import GitError
@@ -26,12 +27,20 @@ def write_sample_project(
     module: str = "pkgindex_demo",
     greeting: str = "Hello from a package built by pkgindex",
     dependencies: Sequence[str] = (),
+    optional_dependencies: Mapping[str, Sequence[str]] | None = None,
     record_env: Sequence[str] | None = None,
+    init_code: str = "",
 ) -> Path:
     """Write a buildable pure-Python project into ``dest``; return ``dest``."""
     package = dest / "src" / module
     package.mkdir(parents=True, exist_ok=True)
-    deps = ", ".join(f'"{requirement}"' for requirement in dependencies)
+    deps = ", ".join(json.dumps(requirement) for requirement in dependencies)
+    optional = "".join(
+        f"{extra} = {json.dumps(list(requirements))}\n"
+        for extra, requirements in (optional_dependencies or {}).items()
+    )
+    if optional:
+        optional = f"\n[project.optional-dependencies]\n{optional}"
     tool = ""
     if record_env is not None:
         tool = f"\n[tool.sample-backend]\nrecord-env = [{', '.join(repr(n) for n in record_env)}]\n"
@@ -49,11 +58,12 @@ def write_sample_project(
             requires-python = ">=3.8"
             dependencies = [{deps}]
             """)
+        + optional
         + tool,
         encoding="utf-8",
     )
     (package / "__init__.py").write_text(
-        f'"""{name}: a sample package."""\n\n__version__ = "{version}"\n\n\n'
+        f'"""{name}: a sample package."""\n\n{init_code}__version__ = "{version}"\n\n\n'
         f"def hello() -> str:\n    return {greeting!r}\n",
         encoding="utf-8",
     )

@@ -6,9 +6,10 @@ isolated build runs without downloading anything. Standard library only; Python 
 
 It reads ``[project]`` (name, version, description, requires-python, dependencies) from
 pyproject.toml and packages every folder under ``src/``. ``[tool.sample-backend] record-env`` lists
-environment variables whose values, with the PEP 517 config settings, are written to
-``<package>/_build_info.py`` so a test can see what the build was given. Archives are
-reproducible: fixed timestamps and sorted entries, so the same tree gives the same bytes.
+environment variables (``["*"]``: every variable) whose values, with the PEP 517 config
+settings, are written to ``<package>/_build_info.py`` so a test can see what the build was
+given. Archives are reproducible: fixed timestamps and sorted entries, so the same tree gives
+the same bytes.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def _metadata(project: Mapping[str, Any]) -> str:
     if "requires-python" in project:
         lines.append(f"Requires-Python: {project['requires-python']}")
     lines += [f"Requires-Dist: {requirement}" for requirement in project.get("dependencies", [])]
+    for extra, requirements in sorted(project.get("optional-dependencies", {}).items()):
+        lines.append(f"Provides-Extra: {extra}")
+        lines += [f'Requires-Dist: {r}; extra == "{extra}"' for r in requirements]
     return "\n".join(lines) + "\n\n"
 
 
@@ -64,7 +68,8 @@ def _build_info(
     names = project["_tool"].get("record-env")
     if names is None:
         return []
-    env = {name: os.environ.get(name) for name in names}
+    wanted = sorted(os.environ) if "*" in names else names
+    env = {name: os.environ.get(name) for name in wanted}
     text = f"ENV = {env!r}\nCONFIG_SETTINGS = {dict(settings or {})!r}\n"
     packages = sorted({path.split("/")[0] for path, _ in _sources() if "/" in path})
     return [(f"{package}/_build_info.py", text.encode()) for package in packages]

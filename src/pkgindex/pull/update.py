@@ -24,21 +24,14 @@ from typing import Any
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from pkgindex import __version__
-from pkgindex.config import Config, ProjectConfig, load_config
+from pkgindex.config import DEFAULT_UPSTREAM_INDEX, Config, ProjectConfig, load_config
 from pkgindex.errors import ConfigError, ConflictError, GitError
 from pkgindex.index.distfile import parse_filename
 from pkgindex.index.layout import check_index_root
 from pkgindex.index.pages import load_store_config
 from pkgindex.index.refresh import add_files, load_project
 from pkgindex.process import Runner, run_logs
-from pkgindex.pull.builder import (
-    Frontend,
-    build_distributions,
-    find_uv,
-    repair_wheel,
-    settings_digest,
-    verify_wheel,
-)
+from pkgindex.pull.builder import Frontend, build_distributions, settings_digest
 from pkgindex.pull.gitsource import (
     SourceCheckout,
     check_owner,
@@ -46,11 +39,13 @@ from pkgindex.pull.gitsource import (
     check_repo,
     clone_url,
     fetch_source,
-    url_secrets,
 )
+from pkgindex.pull.repair import repair_wheel
 from pkgindex.pull.sample import commit_all, tag, write_sample_project
 from pkgindex.pull.vcs import DEFAULT_RETRY, RetryPolicy, commit_and_push, git_toplevel
+from pkgindex.pull.verify import find_uv, verify_wheel
 from pkgindex.pull.versioning import render_version, rewrite_wheel_version
+from pkgindex.redact import redact_url, url_secrets
 from pkgindex.stores.base import Store
 from pkgindex.stores.local import LocalStore
 
@@ -75,6 +70,14 @@ class Timings:
         finally:
             self.steps[name] = time.perf_counter() - started
         logger.info("%s: done in %.2f s", name, self.steps[name])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Verification:
+    """Where verification finds dependencies: this index first, then the upstream index."""
+
+    own_index: str | None = None
+    upstream_index: str = DEFAULT_UPSTREAM_INDEX
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,7 +140,13 @@ def update(
     check_settings(settings)
     url = clone_url(source_url or config.source_url, owner, repo)
     digest = settings_digest(settings, frontend=frontend)
-    with _workspace("update", stream=stream, secrets=url_secrets(url)) as (work, runner):
+    verification = Verification(
+        own_index=root.resolve().as_uri() if store is None else config.url,
+        upstream_index=config.upstream_index,
+    )
+    with _workspace(
+        "update", stream=stream, secrets=url_secrets(url), pass_env=settings.pass_env
+    ) as (work, runner):
         timings = Timings()
         with timings.step("fetch"):
             checkout = fetch_source(url, ref, work / "source", runner=runner)
@@ -161,7 +170,7 @@ def update(
                 backend_seconds=0.0,
             )
         files, backend = _build_and_verify(
-            checkout, work, settings, runner, frontend, clock, timings
+            checkout, work, settings, runner, frontend, clock, timings, verification
         )
         provenance = _provenance(source, checkout, digest, frontend, clock(), runner)
         with timings.step("publish"):
@@ -199,18 +208,25 @@ def build(
     *,
     ref: str | None = None,
     config: Config | None = None,
+    own_index: str | None = None,
     frontend: Frontend = "uv",
     stream: bool = False,
     clock: Clock | None = None,
 ) -> BuildReport:
     """Fetch SOURCE (a folder, git URL or OWNER/REPO), build, verify; copy the files to OUT_DIR.
 
-    A folder without ``ref`` is built as it is, uncommitted changes included.
+    A folder without ``ref`` is built as it is, uncommitted changes included. Dependencies are
+    resolved from ``own_index`` (when given) first, then the configured upstream index.
     """
     clock = clock or (lambda: datetime.now(UTC))
     config = config or Config()
     url, settings = _resolve_source(source, config, ref=ref)
-    with _workspace("build", stream=stream, secrets=url_secrets(url or "")) as (work, runner):
+    verification = Verification(own_index=own_index, upstream_index=config.upstream_index)
+    secrets = url_secrets(url or "")
+    with _workspace("build", stream=stream, secrets=secrets, pass_env=settings.pass_env) as (
+        work,
+        runner,
+    ):
         timings = Timings()
         checkout: SourceCheckout | None = None
         if url is not None:
@@ -218,15 +234,20 @@ def build(
                 checkout = fetch_source(
                     url, check_ref(ref or "HEAD"), work / "source", runner=runner
                 )
-        tree = checkout.path if checkout else Path(source)
+        tree = checkout.path if checkout else Path(source).resolve()
         built = SourceCheckout(
-            path=tree, url=source, ref=ref or "", commit=checkout.commit if checkout else ""
+            path=tree,
+            url=redact_url(source),
+            ref=ref or "",
+            commit=checkout.commit if checkout else "",
         )
-        files, backend = _build_and_verify(built, work, settings, runner, frontend, clock, timings)
+        files, backend = _build_and_verify(
+            built, work, settings, runner, frontend, clock, timings, verification
+        )
         out_dir.mkdir(parents=True, exist_ok=True)
         copied = tuple(Path(shutil.copy2(path, out_dir / path.name)) for path in files)
     return BuildReport(
-        source=source,
+        source=redact_url(source),
         commit=checkout.commit if checkout else None,
         files=copied,
         timings=timings.steps,
@@ -263,11 +284,13 @@ def find_build(store: Store, *, source: str, commit: str, digest: str) -> tuple[
 
 @contextmanager
 def _workspace(
-    purpose: str, *, stream: bool, secrets: Sequence[str]
+    purpose: str, *, stream: bool, secrets: Sequence[str], pass_env: Sequence[str] = ()
 ) -> Iterator[tuple[Path, Runner]]:
     """A temporary work folder and a runner whose logs survive only a failure (see run_logs)."""
     with run_logs(purpose) as log_dir:
-        runner = Runner(log_dir=log_dir, stream=stream, redact=tuple(secrets))
+        runner = Runner(
+            log_dir=log_dir, stream=stream, redact=tuple(secrets), pass_env=tuple(pass_env)
+        )
         with tempfile.TemporaryDirectory(prefix=f"pkgindex-{purpose}-") as work:
             yield Path(work), runner
 
@@ -300,6 +323,7 @@ def _build_and_verify(
     frontend: Frontend,
     clock: Clock,
     timings: Timings,
+    verification: Verification,
 ) -> tuple[list[Path], float]:
     check_settings(settings)
     with timings.step("build"):
@@ -314,7 +338,14 @@ def _build_and_verify(
         ]
     with timings.step("verify"):
         for wheel in (path for path in files if path.name.endswith(".whl")):
-            verify_wheel(wheel, work / f"verify-{wheel.name}", settings, runner=runner)
+            verify_wheel(
+                wheel,
+                work / f"verify-{wheel.name}",
+                settings,
+                runner=runner,
+                own_index=verification.own_index,
+                upstream_index=verification.upstream_index,
+            )
     return files, result.seconds
 
 
@@ -327,8 +358,7 @@ def _finish_wheel(
     runner: Runner,
 ) -> Path:
     """Repair a platform wheel (auditwheel), then apply the version template."""
-    if settings.auditwheel:
-        wheel = repair_wheel(wheel, work / "repaired", runner=runner)
+    wheel = repair_wheel(wheel, work / "repaired", settings, runner=runner)
     if not settings.version_template:
         return wheel
     _, built_version, _, _ = parse_wheel_filename(wheel.name)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from pkgindex.errors import GitError, PushError
 from pkgindex.process import Completed, Runner, failure_message
-from pkgindex.pull.gitsource import check_ref, redact_url
+from pkgindex.pull.gitsource import check_ref
+from pkgindex.redact import redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def clone_index(
     runner.check(
         [*argv, "--", url, str(dest)],
         step="git-clone-index",
+        credentials=True,
         error=GitError,
         message=f"cannot clone the index repository {redact_url(url)}",
         hint="check the URL and that your token may read the repository",
@@ -264,6 +266,7 @@ class _Git:
             ["git", "fetch", "--quiet", remote, "--end-of-options", f"refs/heads/{branch}"],
             step="git-fetch-index",
             cwd=self.checkout,
+            credentials=True,
         )
         if result.returncode != 0:
             if "couldn't find remote ref" in result.output:
@@ -331,4 +334,5 @@ class _Git:
             ["git", "push", "--quiet", "--porcelain", remote, f"HEAD:refs/heads/{branch}"],
             step="git-push",
             cwd=self.checkout,
+            credentials=True,
         )

@@ -60,6 +60,7 @@ class LocalStore:
         self.root = self.root.resolve()
         with locked(self.root):
             self._locked = True
+            remove_stale_temporaries(self.root)  # the root's; project folders' when listed
             try:
                 yield
             finally:
@@ -259,6 +260,13 @@ def linked_folder_error(folder: str) -> StoreError:
         f"{folder}/: a symbolic link; project folders must be real folders inside the index root",
         hint=f"replace the link with a folder (or remove it): rm {folder} && mkdir {folder}",
     )
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files of dead writers directly in ``folder`` (under the lock)."""
+    with os.scandir(folder) as listing:
+        stale = [Path(e.path) for e in listing if e.name[0] == "." and e.name.endswith(".tmp")]
+    return [path for path in stale if remove_if_stale(path)]
 
 
 def remove_if_stale(path: Path) -> bool:

@@ -117,11 +117,12 @@ def make_client(options: BucketOptions | None = None) -> BaseClient:
 class BucketStore:
     """An index under ``PREFIX/`` in an S3 bucket."""
 
-    __slots__ = ("bucket", "client", "prefix")
+    __slots__ = ("_scanned", "bucket", "client", "prefix")
 
     def __init__(self, *, bucket: str, prefix: str, client: BaseClient) -> None:
         self.bucket = bucket
         self.prefix = prefix
+        self._scanned: dict[str, list[dict[str, Any]]] = {}  # list_root's, for list_folder
         self.client = client
 
     def __repr__(self) -> str:
@@ -142,43 +143,54 @@ class BucketStore:
         return contextlib.nullcontext()  # many writers; conditional writes keep them safe
 
     def exists(self) -> bool:
-        try:
-            self._call(self.client.head_bucket, "", Bucket=self.bucket)
-        except StoreError:
-            return False
+        """A prefix always exists; a missing or unreachable bucket is a StoreError that says
+        which (rather than a plain False that could only say "no index")."""
+        self._call(self.client.head_bucket, "", Bucket=self.bucket)
         return True
 
     # --- reading ---------------------------------------------------------------------------
 
     def list_root(self) -> RootListing:
-        folders: list[str] = []
+        """One flat listing of the whole prefix: a request per 1,000 objects, not one per
+        project. The folders' contents are kept for the ``list_folder`` calls of the same scan
+        (each used once; any write drops them)."""
+        folders: dict[str, list[dict[str, Any]]] = {}
         files: list[str] = []
-        for page in self._pages(self.prefix):
-            for common in page.get("CommonPrefixes", ()):
-                name = common["Prefix"][len(self.prefix) :].rstrip("/")
-                if name and not name.startswith((".", "_")):
-                    folders.append(name)
+        for page in self._pages(self.prefix, flat=True):
             for item in page.get("Contents", ()):
-                name = item["Key"][len(self.prefix) :]
-                if name and not name.startswith("."):
-                    files.append(name)
+                rest = item["Key"][len(self.prefix) :]
+                folder, slash, name = rest.partition("/")
+                if folder.startswith((".", "_")) or not folder:
+                    continue
+                if not slash:
+                    files.append(folder)
+                elif "/" not in name:
+                    folders.setdefault(folder, []).append({**item, "Name": name})
+        self._scanned.clear()
+        self._scanned.update(folders)
         return RootListing(folders=tuple(sorted(folders)), files=tuple(sorted(files)))
 
     def list_folder(self, folder: str, *, sized: Callable[[str], bool]) -> Listing | None:
         start = f"{self.prefix}{check_key(folder)}/"
+        items = self._scanned.pop(folder, None)
+        if items is None:
+            items = [
+                {**item, "Name": item["Key"][len(start) :]}
+                for page in self._pages(start)
+                for item in page.get("Contents", ())
+            ]
         sizes: dict[str, int] = {}
         etags: dict[str, str] = {}
         names: list[str] = []
-        for page in self._pages(start):
-            for item in page.get("Contents", ()):
-                name = item["Key"][len(start) :]
-                if not name or name.startswith("."):
-                    continue  # "" is the page alias <folder>/
-                if sized(name):
-                    sizes[name] = int(item["Size"])
-                else:
-                    names.append(name)
-                etags[name] = item["ETag"]
+        for item in items:
+            name = item["Name"]
+            if not name or name.startswith("."):
+                continue  # "" is the page alias <folder>/
+            if sized(name):
+                sizes[name] = int(item["Size"])
+            else:
+                names.append(name)
+            etags[name] = item["ETag"]
         if not sizes and not names:
             return None
         return Listing(sizes=sizes, names=frozenset(names), etags=etags)
@@ -272,6 +284,7 @@ class BucketStore:
         self._put(key, source)
 
     def delete(self, key: str) -> bool:
+        self._scanned.clear()
         if self.stat(key) is None:
             return False
         self._call(self.client.delete_object, key, Bucket=self.bucket, Key=self._key(key))
@@ -329,6 +342,7 @@ class BucketStore:
 
     def _put(self, key: str, source: bytes | Path, **conditions: str) -> str:
         """Put one object with its headers; its new ETag."""
+        self._scanned.clear()  # a listing read before a write is not reused after it
         headers = {"ContentType": content_type(key), "CacheControl": cache_control(key)}
         with contextlib.ExitStack() as stack:
             body = source if isinstance(source, bytes) else stack.enter_context(source.open("rb"))
@@ -365,9 +379,10 @@ class BucketStore:
         with self.local_paths([key]) as paths:  # multipart or encrypted: compare the bytes
             return _sha256(paths[key]) == _sha256(source)
 
-    def _pages(self, start: str) -> Iterator[dict[str, Any]]:
+    def _pages(self, start: str, *, flat: bool = False) -> Iterator[dict[str, Any]]:
         paginator = self.client.get_paginator("list_objects_v2")
-        pages = paginator.paginate(Bucket=self.bucket, Prefix=start, Delimiter="/")
+        folders = {} if flat else {"Delimiter": "/"}
+        pages = paginator.paginate(Bucket=self.bucket, Prefix=start, **folders)
         iterator = iter(pages)
         while True:
             page = self._guard(start, lambda: next(iterator, None))
