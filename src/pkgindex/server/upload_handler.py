@@ -44,7 +44,7 @@ class UploadHandler:
 
     async def handle(self, headers: Mapping[bytes, bytes], receive: Receive) -> Response:
         if self.auth is None:
-            await _Body(receive).drain()
+            await _Body(receive).drain(self.settings.max_upload)
             return text_response(
                 403,
                 "uploads are off on this server",
@@ -53,7 +53,7 @@ class UploadHandler:
         body = _Body(receive)
         record = self.auth.check(headers)
         if isinstance(record, Response):
-            await body.drain()
+            await body.drain(self.settings.max_upload)  # no more than that for a stranger
             return record
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.settings.max_upload:
@@ -127,6 +127,9 @@ class _Body:
         body: bytes = message.get("body", b"")
         return body
 
-    async def drain(self) -> None:
-        while not self.done:
-            await self.next()
+    async def drain(self, limit: float = float("inf")) -> None:
+        """Read and drop the rest of the body (at most ``limit`` bytes: then the connection
+        is left for the server to close)."""
+        dropped = 0
+        while not self.done and dropped <= limit:
+            dropped += len(await self.next())
