@@ -257,7 +257,8 @@ def bench_floor(corpus: Path, work: Path, cold: int) -> Result:
 def library_warm(root: Path, repeat: int) -> list[Run]:
     driver = (
         "import sys, time; from pathlib import Path; from pkgindex.index import refresh as index\n"
-        "start = time.perf_counter(); index.generate(Path(sys.argv[1]))\n"
+        "from pkgindex.stores.local import LocalStore\n"
+        "start = time.perf_counter(); index.generate(LocalStore(Path(sys.argv[1])))\n"
         "print(time.perf_counter() - start)"
     )
     runs = []

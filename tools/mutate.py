@@ -51,6 +51,8 @@ CORE = (
     "src/pkgindex/index/render.py",
     "src/pkgindex/index/catalog.py",
     "src/pkgindex/index/refresh.py",
+    "src/pkgindex/index/add.py",
+    "src/pkgindex/index/yank.py",
     "src/pkgindex/index/model.py",
     "src/pkgindex/index/pages.py",
     "src/pkgindex/index/scan.py",

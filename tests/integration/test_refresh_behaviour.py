@@ -25,7 +25,9 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import refresh as index
+from pkgindex.index.add import add_files
 from pkgindex.index.render import FORMAT_VERSION
+from pkgindex.index.yank import set_yanked
 from pkgindex.stores.local import LocalStore
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -230,7 +232,7 @@ def test_verify_reports_a_changed_file(root: Path) -> None:
 def test_verify_reports_a_valid_wheel_with_other_bytes(root: Path, tmp_path: Path) -> None:
     first = tmp_path / "dace-2.0-py3-none-any.whl"
     first.write_bytes(wheel_bytes("dace", "2.0", payload=b"x" * 100))
-    index.add_files(LocalStore(root), [first], clock=at(T0))
+    add_files(LocalStore(root), [first], clock=at(T0))
     for filler in b"abcdefghijklmnopqrstuvw":  # a valid wheel of exactly the same size
         twin = wheel_bytes("dace", "2.0", payload=bytes([filler]) * 100)
         if len(twin) == first.stat().st_size:
@@ -358,7 +360,7 @@ def test_add_places_the_file_and_reads_nothing_else(
     for wheel in root.glob("*/*.whl"):
         garble(wheel)
     new = make_wheel(tmp_path / "incoming", "Dace", "2.0")
-    report = index.add_files(LocalStore(root), [new], provenance={"source": "here"}, clock=at(T1))
+    report = add_files(LocalStore(root), [new], provenance={"source": "here"}, clock=at(T1))
     assert report.added == (new.name,) and report.unchanged == () and report.skipped == ()
     assert (root / "dace" / new.name).read_bytes() == new.read_bytes()
     assert relative(root, report.written) == {
@@ -372,7 +374,7 @@ def test_add_places_the_file_and_reads_nothing_else(
 
 def test_add_creates_a_new_project(root: Path, tmp_path: Path, make_wheel: MakeWheel) -> None:
     new = make_wheel(tmp_path / "incoming", "alpha", "1.0")
-    report = index.add_files(LocalStore(root), [new], clock=at(T1))
+    report = add_files(LocalStore(root), [new], clock=at(T1))
     assert report.added == (new.name,)
     assert [p["name"] for p in json.loads((root / "index.json").read_bytes())["projects"]] == [
         "alpha", "dace", "ghex",
@@ -384,9 +386,9 @@ def test_adding_the_same_file_again_changes_nothing(
     root: Path, tmp_path: Path, make_wheel: MakeWheel
 ) -> None:
     new = make_wheel(tmp_path / "incoming", "dace", "2.0")
-    index.add_files(LocalStore(root), [new], clock=at(T0))
+    add_files(LocalStore(root), [new], clock=at(T0))
     before = snapshot(root)
-    report = index.add_files(LocalStore(root), [new], clock=at(T1))
+    report = add_files(LocalStore(root), [new], clock=at(T1))
     assert report.added == () and report.unchanged == (new.name,) and report.written == ()
     assert snapshot(root) == before
 
@@ -399,13 +401,13 @@ def test_other_bytes_under_a_published_name_are_refused_or_replaced(
     other = make_wheel(tmp_path / "incoming", "dace", "1.0", payload=b"rebuilt")
     before = snapshot(root)
     with pytest.raises(ConflictError) as raised:
-        index.add_files(LocalStore(root), [other], clock=at(T1))
+        add_files(LocalStore(root), [other], clock=at(T1))
     assert raised.value.message == (
         "dace-1.0-py3-none-any.whl: the index already has a different file with this name"
     )
     assert snapshot(root) == before
 
-    report = index.add_files(LocalStore(root), [other], replace=True, clock=at(T1))
+    report = add_files(LocalStore(root), [other], replace=True, clock=at(T1))
     assert report.added == (published.name,)
     assert published.read_bytes() == other.read_bytes()
     entry = entries(root, "dace")[published.name]
@@ -421,7 +423,7 @@ def test_other_bytes_under_a_published_name_are_refused_or_replaced(
     index.generate(
         LocalStore(root), verify=True, clock=at(T1)
     )  # the catalog agrees with the new bytes
-    same = index.add_files(LocalStore(root), [other], replace=True, clock=at(T1))
+    same = add_files(LocalStore(root), [other], replace=True, clock=at(T1))
     assert same.added == () and same.unchanged == (published.name,)
 
 
@@ -431,11 +433,11 @@ def test_a_file_in_a_folder_but_not_yet_indexed_is_compared_by_bytes(
     waiting = make_wheel(root / "dace", "dace", "3.0")  # copied in (or an interrupted add)
     other = make_wheel(tmp_path / "incoming", "dace", "3.0", payload=b"other")
     with pytest.raises(ConflictError):
-        index.add_files(LocalStore(root), [other], clock=at(T1))
+        add_files(LocalStore(root), [other], clock=at(T1))
     assert waiting.read_bytes() != other.read_bytes()
     same = make_wheel(tmp_path / "same", "dace", "3.0")
     assert same.read_bytes() == waiting.read_bytes()
-    report = index.add_files(LocalStore(root), [same], clock=at(T1))
+    report = add_files(LocalStore(root), [same], clock=at(T1))
     assert report.added == (waiting.name,)  # the same bytes: listed now
     assert entries(root, "dace")[waiting.name]["upload-time"] == "2026-06-07T08:09:10.000000Z"
 
@@ -448,7 +450,7 @@ def test_add_refuses_bad_files_and_writes_nothing(
     good = make_wheel(incoming, "dace", "2.0")
     before = snapshot(root)
     with pytest.raises(ValidationError) as raised:
-        index.add_files(LocalStore(root), [bad, good, incoming / "missing.whl", good], clock=at(T1))
+        add_files(LocalStore(root), [bad, good, incoming / "missing.whl", good], clock=at(T1))
     messages = [problem.message for problem in raised.value.problems]
     assert messages[0] == f"{incoming / 'missing.whl'}: no such file"
     assert messages[1] == f"{good.name}: given twice"
@@ -456,7 +458,7 @@ def test_add_refuses_bad_files_and_writes_nothing(
     assert len(messages) == 3
     assert snapshot(root) == before
 
-    report = index.add_files(LocalStore(root), [bad, good], skip_invalid=True, clock=at(T1))
+    report = add_files(LocalStore(root), [bad, good], skip_invalid=True, clock=at(T1))
     assert report.added == (good.name,)
     assert [problem.message.split(":")[0] for problem in report.skipped] == [bad.name]
     assert set(entries(root, "dace")) == {
@@ -469,15 +471,15 @@ def test_add_refuses_bad_files_and_writes_nothing(
 
 def test_yank_and_unyank_round_trip(root: Path) -> None:
     before = {name: data for name, (data, _) in snapshot(root).items()}
-    changed = index.set_yanked(LocalStore(root), "DACE", "1!0.5", 'broken <b>"build"</b>')
+    changed = set_yanked(LocalStore(root), "DACE", "1!0.5", 'broken <b>"build"</b>')
     assert changed == ["dace-1!0.5-py3-none-any.whl"]
     dace = entries(root, "dace")
     assert dace["dace-1!0.5-py3-none-any.whl"]["yanked"] == 'broken <b>"build"</b>'
     assert dace["dace-1.0-py3-none-any.whl"]["yanked"] is False
     html = (root / "dace" / "index.html").read_text()
     assert 'data-yanked="broken &lt;b&gt;&quot;build&quot;&lt;/b&gt;"' in html
-    assert index.set_yanked(LocalStore(root), "dace", "1!0.5", 'broken <b>"build"</b>') == []
-    assert index.set_yanked(LocalStore(root), "dace", "dace-1!0.5-py3-none-any.whl", None) == [
+    assert set_yanked(LocalStore(root), "dace", "1!0.5", 'broken <b>"build"</b>') == []
+    assert set_yanked(LocalStore(root), "dace", "dace-1!0.5-py3-none-any.whl", None) == [
         "dace-1!0.5-py3-none-any.whl"
     ]
     assert {name: data for name, (data, _) in snapshot(root).items()} == before
@@ -486,21 +488,21 @@ def test_yank_and_unyank_round_trip(root: Path) -> None:
 
 
 def test_yank_without_a_reason_and_by_an_equivalent_version(root: Path) -> None:
-    assert index.set_yanked(LocalStore(root), "dace", "1.0.0", "") == ["dace-1.0-py3-none-any.whl"]
+    assert set_yanked(LocalStore(root), "dace", "1.0.0", "") == ["dace-1.0-py3-none-any.whl"]
     assert entries(root, "dace")["dace-1.0-py3-none-any.whl"]["yanked"] is True
     assert 'data-yanked=""' in (root / "dace" / "index.html").read_text()
 
 
 def test_yank_refuses_what_is_not_there(root: Path) -> None:
     with pytest.raises(PkgIndexError) as raised:
-        index.set_yanked(LocalStore(root), "dace", "7.7", "x")
+        set_yanked(LocalStore(root), "dace", "7.7", "x")
     assert raised.value.message == "dace: no file or version '7.7'"
     assert raised.value.hint == "versions: 1.0, 1!0.5"
     with pytest.raises(PkgIndexError) as raised:
-        index.set_yanked(LocalStore(root), "dace", "not a version", "x")
+        set_yanked(LocalStore(root), "dace", "not a version", "x")
     assert raised.value.message == "dace: no file or version 'not a version'"
     with pytest.raises(PkgIndexError) as raised:
-        index.set_yanked(LocalStore(root), "nope", "1.0", "x")
+        set_yanked(LocalStore(root), "nope", "1.0", "x")
     assert raised.value.message == f"nope: no such project in {root}"
 
 

@@ -26,6 +26,8 @@ from tests.simple_html import parse_page
 from tests.versions import TRICKY, version_lists, versions
 
 from pkgindex.index import refresh as index
+from pkgindex.index.add import add_files
+from pkgindex.index.yank import set_yanked
 from pkgindex.stores.local import LocalStore
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -104,7 +106,7 @@ def test_generate_and_add_list_files_in_version_order(
     index.generate(LocalStore(root), clock=Clock())
     added = [put_wheel(workspace / "incoming", "dace", version) for version in drawn[split:]]
     if added:  # added to a catalog read back from the JSON page
-        index.add_files(LocalStore(root), added, clock=Clock())
+        add_files(LocalStore(root), added, clock=Clock())
     expected = [f"dace-{v}-py3-none-any.whl" for v in sorted(drawn, key=Version)]
     # JSON oldest first (as PyPI); HTML, for people, newest first
     assert listed(root, "dace") == (expected[::-1], expected)
@@ -155,7 +157,7 @@ class Model:
                 put_wheel(self.root / "dace", "dace", version)
             index.generate(LocalStore(self.root), clock=self.clock)
         elif operation == "add":
-            index.add_files(
+            add_files(
                 LocalStore(self.root), [put_wheel(self.incoming, "dace", version)], clock=self.clock
             )
         elif operation in ("generate", "verify"):
@@ -163,7 +165,7 @@ class Model:
         elif operation in ("yank", "unyank") and self.expected:
             first = min(self.expected, key=lambda name: Version(name.split("-")[1]))
             reason = "broken" if operation == "yank" else None
-            index.set_yanked(LocalStore(self.root), "dace", first, reason)
+            set_yanked(LocalStore(self.root), "dace", first, reason)
         elif operation == "retitle":
             (self.root / "pkgindex.toml").write_text(f'title = "Index at {now:%H:%M:%S}"\n')
             index.generate(LocalStore(self.root), clock=self.clock)

@@ -284,7 +284,7 @@ def run_workflow(args: argparse.Namespace) -> int:
 
 def _publish_to_store(args: argparse.Namespace, provenance: dict[str, Any]) -> int:
     from pkgindex.github.publish import check_files
-    from pkgindex.index.refresh import add_files
+    from pkgindex.index.add import add_files
 
     store = store_from_args(args, args.root)
     files = check_files(args.files)

@@ -13,6 +13,8 @@ from pkgindex.cli._output import emit, plural
 from pkgindex.cli._progress import progress
 from pkgindex.errors import EXIT_OK, EXIT_PARTIAL, ConfigError
 from pkgindex.index import refresh as index
+from pkgindex.index.add import add_files
+from pkgindex.index.yank import set_yanked
 
 FILE_HELP = "a wheel (.whl) or sdist (.tar.gz, .zip) to add; its project folder comes from its name"
 
@@ -184,7 +186,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 def run_add(args: argparse.Namespace) -> int:
     store = open_index(args)
-    report = index.add_files(
+    report = add_files(
         store,
         args.files,
         replace=args.replace,
@@ -218,7 +220,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_yank(args: argparse.Namespace) -> int:
     reason = args.reason if args.yank else None
-    changed = index.set_yanked(open_index(args), args.project, args.target, reason)
+    changed = set_yanked(open_index(args), args.project, args.target, reason)
     verb = "yanked" if args.yank else "unyanked"
     emit(args, {"command": verb[:-2], verb: list(changed)}, [f"{verb} {name}" for name in changed])
     return EXIT_OK

@@ -2,7 +2,7 @@
 
 The dependent project built and verified its distributions itself; this hands them to the index:
 clone the index repository shallowly into a temporary folder, add the files with
-:func:`pkgindex.index.refresh.add_files` (same validation and immutability rules as
+:func:`pkgindex.index.add.add_files` (same validation and immutability rules as
 ``pkgindex add``), commit and push with :func:`pkgindex.pull.vcs.commit_and_push`, which rebases and
 retries when someone else pushed first — the same retry pull mode uses. Publishing files the index
 already holds (same name, same bytes) is a no-op that pushes nothing.
@@ -20,7 +20,8 @@ from typing import Any, Final
 
 from pkgindex import __version__
 from pkgindex.errors import ConfigError
-from pkgindex.index.refresh import AddReport, Clock, add_files
+from pkgindex.index.add import AddReport, add_files
+from pkgindex.index.refresh import Clock
 from pkgindex.process import Runner, run_logs
 from pkgindex.pull.gitsource import check_ref, redact_url, url_secrets
 from pkgindex.pull.vcs import RetryPolicy, clone_index, commit_and_push

@@ -180,12 +180,15 @@ def summarize(store: Store, name: str) -> ProjectSummary:
     return ProjectSummary.from_project(project, read_requires(store, project))
 
 
-def load_site(store: Store, url: str | None = None) -> SiteInfo:
+def load_site(
+    store: Store, url: str | None = None, *, state: RootState | None = None
+) -> SiteInfo:
     """The title and URL the pages show: ``url`` (--url), else pkgindex.toml, else the URL the
-    pages were last rendered with (kept in the root page's private state)."""
+    pages were last rendered with (kept in the root page's private state; pass ``state`` when
+    it was read already: on a bucket each read is a request)."""
     config = load_store_config(store)
     if url is None and config.url is None:
-        previous = read_root_state(store).private.get("url")
+        previous = (state or read_root_state(store)).private.get("url")
         url = previous if isinstance(previous, str) and previous else None
     return SiteInfo(title=config.title, url=url or config.url)
 

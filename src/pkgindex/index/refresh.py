@@ -14,16 +14,13 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from pkgindex.errors import (
-    ConflictError,
     IntegrityError,
     InvalidDistributionError,
     PkgIndexError,
@@ -36,18 +33,16 @@ from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_jso
 from pkgindex.index.distfile import (
     Inspected,
     parse_filename,
-    preference_conflict,
     sha256_file,
 )
 from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo, format_upload_time
-from pkgindex.index.rules import check_publishable, removed_error
+from pkgindex.index.rules import removed_error
 from pkgindex.index.scan import (
     METADATA_SUFFIX,
     PAGE_HTML,
     PAGE_JSON,
     Folder,
     project_fingerprint,
-    scan_folder,
     scan_root,
 )
 from pkgindex.stores.base import ANY, Store
@@ -75,17 +70,8 @@ class GenerateReport:
     skipped: tuple[PkgIndexError, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AddReport:
-    added: tuple[str, ...]
-    unchanged: tuple[str, ...]
-    written: tuple[str, ...]  # keys in the store
-    skipped: tuple[PkgIndexError, ...] = ()
-    repaired: tuple[str, ...] = ()  # published files whose stored bytes were restored
-
-
 @dataclass(slots=True, kw_only=True)
-class _Batch:
+class Batch:
     """What one refresh knows beyond the disk: files already inspected, their provenance."""
 
     known: dict[str, Inspected] = field(default_factory=dict)
@@ -112,12 +98,12 @@ def generate(
     def attempt() -> GenerateReport:
         state = pages.read_root_state(store)
         folders, problems = scan_root(store, trusted=state.fingerprints)
-        return _refresh(
+        return refresh_folders(
             store,
             folders,
             state=state,
             all_names=[folder.name for folder in folders],
-            batch=_Batch(),
+            batch=Batch(),
             problems=problems,
             verify=verify,
             skip_invalid=skip_invalid,
@@ -142,75 +128,6 @@ def retrying(attempt: Callable[[], T], what: str) -> T:
     raise StaleError(
         f"{what}: other writers kept changing the same pages; gave up after {ATTEMPTS} attempts",
         hint="everything written so far is valid; run the command again",
-    )
-
-
-def add_files(
-    store: Store,
-    files: Sequence[Path],
-    *,
-    provenance: Mapping[str, Any] | None = None,
-    replace: bool = False,
-    restore: bool = False,
-    skip_invalid: bool = False,
-    clock: Clock | None = None,
-) -> AddReport:
-    """Validate distribution files, place them in their project folders, update the pages.
-
-    The same file again (same name, same bytes) is a no-op; a file that is present but not
-    listed (an interrupted ``add``) gets listed; a published file whose stored bytes no longer
-    match the catalog is restored from the same bytes. The same name with other bytes is
-    refused with ConflictError, unless ``replace`` (which records the replacement). A removed
-    file never returns with other bytes; with the same bytes only with ``restore``.
-    """
-    with store.lock():
-        inspected, problems = _inspect_candidates(files)
-        checked = _check_against_index(store, inspected, replace=replace, restore=restore)
-        problems += checked.conflicts
-        if problems and not skip_invalid:
-            raise ValidationError(problems) if len(problems) > 1 else problems[0]
-        batch = _Batch()
-        for path, item in checked.accepted:
-            key = f"{item.dist.name}/{item.dist.filename}"
-            if item.dist.filename in checked.replaced:
-                batch.replaced.add(item.dist.filename)
-                store.overwrite(key, path)
-            elif item.dist.filename in checked.repaired:
-                store.overwrite(key, path)
-            else:
-                store.create(key, path)  # False: an interrupted add left it; list it now
-            batch.known[item.dist.filename] = item
-            if provenance is not None:
-                batch.provenance[item.dist.filename] = provenance
-        names = sorted({item.dist.name for _, item in checked.accepted})
-
-        def attempt() -> GenerateReport:
-            state = pages.read_root_state(store)
-            all_names = _known_project_names(store, state, names)
-            wanted = sorted({*names, *dependents(state, all_names)})
-            folders = [folder for name in wanted if (folder := scan_folder(store, name)[0])]
-            return _refresh(
-                store,
-                folders,
-                state=state,
-                all_names=all_names,
-                batch=batch,
-                problems=[],
-                verify=False,
-                skip_invalid=skip_invalid,
-                clock=clock or utc_now,
-            )
-
-        report = retrying(attempt, store.location) if names else None
-    repaired = set(checked.repaired)
-    return AddReport(
-        added=tuple(
-            item.dist.filename for _, item in checked.accepted if item.dist.filename not in repaired
-        ),
-        unchanged=tuple(checked.unchanged),
-        repaired=tuple(checked.repaired),
-        written=report.written if report else (),
-        skipped=tuple(problems) + (report.skipped if report else ()),
     )
 
 
@@ -239,7 +156,7 @@ def write_project(store: Store, project: Project, etags: Mapping[str, str | None
     """
     site = pages.load_site(store)
     state = pages.read_root_state(store)
-    names = _known_project_names(store, state, [project.name])
+    names = known_project_names(store, state, [project.name])
     rendered, summary = pages.render_folder_pages(store, project, site, set(names))
     written = pages.write_pages(store, project.name, rendered, etags)
     ours: dict[str, str] = {project.name: project_fingerprint(project, rendered)}
@@ -289,13 +206,13 @@ def update_project(
 # --- the refresh ----------------------------------------------------------------------------
 
 
-def _refresh(
+def refresh_folders(
     store: Store,
     folders: Sequence[Folder],
     *,
     state: RootState,
     all_names: Iterable[str],
-    batch: _Batch,
+    batch: Batch,
     problems: list[PkgIndexError],
     verify: bool,
     skip_invalid: bool,
@@ -303,7 +220,7 @@ def _refresh(
     progress: Progress | None = None,
     url: str | None = None,
 ) -> GenerateReport:
-    site = pages.load_site(store, url)
+    site = pages.load_site(store, url, state=state)
     full_render = verify or not pages.same_site(state, site)
     fingerprints: dict[str, str] = dict(state.fingerprints)
     catalogs: dict[NormalizedName, _Catalog] = {}
@@ -368,7 +285,7 @@ def _plan_writes(
     folders: Sequence[Folder],
     catalogs: Mapping[NormalizedName, _Catalog],
     found: Mapping[NormalizedName, dict[str, Inspected]],
-    batch: _Batch,
+    batch: Batch,
     now: datetime,
 ) -> tuple[list[_Job], list[str], list[str]]:
     """What to write in each folder read in this run; the files indexed and dropped."""
@@ -496,7 +413,7 @@ def _load_catalog(store: Store, folder: Folder, problems: list[PkgIndexError]) -
 
 
 def _files_to_read(
-    folder: Folder, catalog: Project, batch: _Batch, verify: bool, problems: list[PkgIndexError]
+    folder: Folder, catalog: Project, batch: Batch, verify: bool, problems: list[PkgIndexError]
 ) -> list[str]:
     """New files, wheels whose .metadata file is missing, and with ``verify`` every file."""
     wanted: list[str] = []
@@ -546,7 +463,7 @@ def _merge(
     folder: Folder,
     catalog: Project,
     found: Mapping[str, Inspected],
-    batch: _Batch,
+    batch: Batch,
     now: datetime,
 ) -> tuple[Project, dict[str, bytes], list[str], list[str]]:
     """The project's new catalog entry, the .metadata files to write, what was added/dropped."""
@@ -574,7 +491,7 @@ def _merge(
 
 
 def _index_file(
-    item: Inspected, now: datetime, batch: _Batch, previous: IndexFile | None
+    item: Inspected, now: datetime, batch: Batch, previous: IndexFile | None
 ) -> IndexFile:
     extra: dict[str, Any] = {}
     if previous is not None:
@@ -606,126 +523,6 @@ def _changed_error(folder: Folder, entry: IndexFile, why: str) -> IntegrityError
         hint="published files are immutable: restore the original bytes (e.g. git checkout), "
         "or publish the new build under a new version",
     )
-
-
-# --- reading files --------------------------------------------------------------------------
-
-
-def _inspect_candidates(
-    files: Sequence[Path],
-) -> tuple[list[tuple[Path, Inspected]], list[PkgIndexError]]:
-    problems: list[PkgIndexError] = []
-    paths: list[Path] = []
-    seen: set[str] = set()
-    for path in files:
-        if path.is_dir():
-            problems.append(
-                InvalidDistributionError(
-                    f"{path}: a folder, not a distribution file",
-                    hint=f"pass the files in it, e.g. {path.as_posix().rstrip('/')}/*.whl",
-                )
-            )
-        elif not path.is_file():
-            problems.append(PkgIndexError(f"{path}: no such file"))
-        elif path.name in seen:
-            problems.append(InvalidDistributionError(f"{path.name}: given twice"))
-        else:
-            seen.add(path.name)
-            paths.append(path)
-    accepted: list[tuple[Path, Inspected]] = []
-    for path, result in zip(paths, inspect_many(paths), strict=True):
-        if isinstance(result, PkgIndexError):
-            problems.append(result)
-        else:
-            accepted.append((path, result))
-    return accepted, problems
-
-
-@dataclass(slots=True, kw_only=True)
-class _Checked:
-    accepted: list[tuple[Path, Inspected]] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    replaced: set[str] = field(default_factory=set)  # accepted over other bytes (--replace)
-    repaired: list[str] = field(default_factory=list)  # accepted to restore damaged bytes
-    conflicts: list[PkgIndexError] = field(default_factory=list)
-
-
-def _check_against_index(
-    store: Store, inspected: Sequence[tuple[Path, Inspected]], *, replace: bool, restore: bool
-) -> _Checked:
-    """Split files to add into new ones, identical re-adds, repairs and conflicts.
-
-    What is stored counts as well as what is listed: a file present but unlisted (an
-    interrupted add) is accepted if it has the same bytes, and a listed file whose stored bytes
-    no longer match the catalog is repaired from the same bytes.
-    """
-    checked = _Checked()
-    catalogs: dict[str, Project | None] = {}
-    for path, item in inspected:
-        name, filename = item.dist.name, item.dist.filename
-        if name not in catalogs:
-            catalogs[name] = load_project(store, name)
-        project = catalogs[name]
-        refusal = check_publishable(project, filename, item.sha256, restore=restore)
-        if refusal is not None:
-            checked.conflicts.append(refusal)
-            continue
-        entry = project.file(filename) if project else None
-        if entry is None and project is not None and project.tombstone(filename):
-            checked.accepted.append((path, item))  # restored: the very bytes removed, asked for
-            if store.stat(f"{name}/{filename}") is not None:
-                checked.repaired.append(filename)  # a leftover of the removal: overwrite it
-            continue
-        stored = _stored_sha256(store, f"{name}/{filename}")
-        listed = entry.sha256 if entry else None
-        if (listed or stored) is None:
-            if not replace and project and (clash := _preferred(item, project)):
-                checked.conflicts.append(clash)
-            else:
-                checked.accepted.append((path, item))
-        elif (listed or stored) == item.sha256:
-            if listed is None or stored != listed:  # unlisted, missing or damaged: complete it
-                checked.accepted.append((path, item))
-                if listed is not None and stored is not None:
-                    log.warning("%s/%s: stored bytes differ from the catalog", name, filename)
-                    checked.repaired.append(filename)
-                elif listed is not None:
-                    checked.repaired.append(filename)
-            else:
-                checked.unchanged.append(filename)
-        elif replace:
-            checked.accepted.append((path, item))
-            checked.replaced.add(filename)
-        else:
-            checked.conflicts.append(
-                ConflictError(
-                    f"{filename}: the index already has a different file with this name",
-                    hint="published files are immutable: build it under a new version "
-                    "(see version-template in pkgindex.toml), yank the old one, or pass --replace",
-                )
-            )
-    return checked
-
-
-def _preferred(item: Inspected, project: Project) -> ConflictError | None:
-    """A new file that installers would take instead of a published one of the same version."""
-    for published in project.files:
-        if reason := preference_conflict(item.dist.filename, published.filename):
-            return ConflictError(
-                f"{item.dist.filename}: installers would choose it over the published "
-                f"{published.filename} ({reason}), so {project.name}=={published.version} "
-                "would install other bytes",
-                hint="published versions are immutable: publish it under a new version, or "
-                "pass --replace to add it anyway",
-            )
-    return None
-
-
-def _stored_sha256(store: Store, key: str) -> str | None:
-    if store.stat(key) is None:
-        return None
-    with store.local_paths([key]) as paths:
-        return sha256_file(paths[key])
 
 
 def _root_unchanged(
@@ -766,46 +563,10 @@ def dependents(state: RootState, names: Iterable[str]) -> set[str]:
     }
 
 
-def _known_project_names(store: Store, state: RootState, extra: Iterable[str]) -> list[str]:
+def known_project_names(store: Store, state: RootState, extra: Iterable[str]) -> list[str]:
     names = state.names or tuple(folder.name for folder in scan_root(store)[0])
     return sorted(set(names) | set(extra))
 
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def set_yanked(store: Store, name: str, target: str, reason: str | None) -> list[str]:
-    """Yank (reason is a string, maybe empty) or un-yank (None) a version or one file.
-
-    Returns the filenames whose state changed. Yanked files stay listed and downloadable.
-    """
-    changed: list[str] = []
-
-    def change(project: Project) -> Project:
-        matches = [f for f in project.files if target in (f.filename, f.version)]
-        if not matches:
-            matches = [f for f in project.files if _same_version(f.version, target)]
-        if not matches:
-            raise PkgIndexError(
-                f"{project.name}: no file or version {target!r}",
-                hint=f"versions: {', '.join(project.versions) or 'none'}",
-            )
-        changed[:] = [f.filename for f in matches if f.yanked != reason]
-        files = [replace(f, yanked=reason) if f.filename in changed else f for f in project.files]
-        return project.with_files(files)
-
-    with store.lock():
-        if update_project(store, name, change) is None:
-            raise PkgIndexError(
-                f"{name}: no such project in {store.location}",
-                hint="check the name, or run 'pkgindex generate' first",
-            )
-    return changed
-
-
-def _same_version(version: str, target: str) -> bool:
-    try:
-        return Version(version) == Version(target)
-    except InvalidVersion:
-        return False

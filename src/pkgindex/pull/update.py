@@ -26,10 +26,11 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from pkgindex import __version__
 from pkgindex.config import DEFAULT_UPSTREAM_INDEX, Config, ProjectConfig, load_config
 from pkgindex.errors import ConfigError, ConflictError, GitError
+from pkgindex.index.add import add_files
 from pkgindex.index.distfile import parse_filename
 from pkgindex.index.layout import check_index_root
 from pkgindex.index.pages import load_store_config
-from pkgindex.index.refresh import add_files, load_project
+from pkgindex.index.refresh import load_project
 from pkgindex.process import Runner, run_logs
 from pkgindex.pull.builder import Frontend, build_distributions, settings_digest
 from pkgindex.pull.gitsource import (

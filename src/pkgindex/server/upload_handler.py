@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 
 from pkgindex.errors import ConflictError, PkgIndexError
-from pkgindex.index.refresh import add_files
+from pkgindex.index.add import add_files
 from pkgindex.server.auth import Authenticator
 from pkgindex.server.pages import PageCache
 from pkgindex.server.responses import Receive, Response, text_response
