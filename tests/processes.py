@@ -5,6 +5,8 @@ goes wrong (a timeout, an exception, an interrupt) every child is killed, waited
 closed before the error propagates, so no process or file outlives the test (an unclosed pipe is a
 ResourceWarning, which this suite turns into an error in some later, unrelated test).
 
+``on_terminal`` runs a command whose stderr is a pseudo-terminal and returns what was drawn there.
+
 ``barrier_hook`` makes a bare repository hold every push in its pre-receive hook until ``parties``
 pushes have arrived: racing writers then really push on top of the same tip, and all but one
 are rejected, which forces the retry a race test wants to see.
@@ -13,6 +15,8 @@ are rejected, which forces the retry a race test wants to see.
 from __future__ import annotations
 
 import contextlib
+import os
+import pty
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -94,3 +98,30 @@ def pushes_arrived(bare_repository: Path) -> int:
     """How many pushes reached the barrier hook."""
     arrivals = bare_repository / "arrivals"
     return len(list(arrivals.iterdir())) if arrivals.is_dir() else 0
+
+
+def on_terminal(
+    argv: Sequence[str], *, env: Mapping[str, str], timeout: float = 120
+) -> tuple[subprocess.CompletedProcess[bytes], bytes]:
+    """Run ARGV with stdout piped and stderr on a new pseudo-terminal; (result, bytes drawn)."""
+    controller, terminal = pty.openpty()
+    try:
+        try:
+            result = subprocess.run(
+                list(argv), stdout=subprocess.PIPE, stderr=terminal, env={**env, "TERM": "xterm"},
+                timeout=timeout, check=False,
+            )  # fmt: skip
+        finally:
+            os.close(terminal)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal side is closed and everything was read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(controller)
+    return result, drawn

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from github_helpers import cli_env, git, run_cli, write_wheel
 from tests.conftest import wheel_bytes
-from tests.processes import Finished, barrier_hook, pushes_arrived, run_together
+from tests.processes import Finished, barrier_hook, on_terminal, pushes_arrived, run_together
 
+from pkgindex.github import publish as push_mode
 from pkgindex.index.distfile import inspect_distribution
 
 pytestmark = pytest.mark.slow
@@ -51,6 +52,7 @@ def test_publish_adds_commits_and_pushes(origin: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "added     alpha-1.0-py3-none-any.whl" in result.stdout
     assert "pushed " in result.stdout
+    assert "pushing to main" not in result.stderr  # no terminal: no progress drawn
     index = checkout_of(origin, tmp_path / "check")
     assert (index / "alpha" / wheel.name).read_bytes() == wheel.read_bytes()
     assert wheel.name in (index / "alpha" / "index.html").read_text()
@@ -62,6 +64,31 @@ def test_publish_adds_commits_and_pushes(origin: Path, tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert "unchanged alpha-1.0-py3-none-any.whl" in again.stdout
     assert commit_count(origin) == before
+
+
+def test_publish_reports_its_phases(origin: Path, tmp_path: Path) -> None:
+    seen: list[str] = []
+    wheels = [write_wheel(tmp_path / "dist", "alpha", version) for version in ("1.0", "1.1")]
+    push_mode.publish(wheels, index_url_git=origin.as_uri(), on_phase=seen.append)
+    assert seen == [f"cloning the index {origin.as_uri()}", "adding 2 files", "pushing to main"]
+    seen.clear()
+    push_mode.publish(wheels[:1], index_url_git=origin.as_uri(), on_phase=seen.append)
+    assert seen == [f"cloning the index {origin.as_uri()}", "adding 1 file"]  # nothing to push
+
+
+def test_publish_draws_its_phases_on_a_terminal_only_without_json(
+    origin: Path, tmp_path: Path
+) -> None:
+    argv = [sys.executable, "-m", "pkgindex", "publish", "--index-url-git", origin.as_uri()]
+    result, drawn = on_terminal([*argv, str(write_wheel(tmp_path, "alpha", "1.0"))], env=cli_env())
+    assert result.returncode == 0, drawn
+    assert b"cloning the index" in drawn
+    assert b"pushing to main" in drawn
+    wheel = write_wheel(tmp_path, "alpha", "2.0")
+    result, drawn = on_terminal([*argv, str(wheel), "--json"], env=cli_env())
+    assert result.returncode == 0, drawn
+    assert b"pushing to main" not in drawn
+    assert b"\x1b[" not in drawn  # log lines only: no terminal control at all
 
 
 def published_bytes(origin: Path, path: str) -> bytes:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from github_helpers import cli_env
 from packaging.utils import parse_wheel_filename
 from pull_helpers import git, make_index, make_source, python_output, source_url, uv_install
+from tests.processes import on_terminal
 
 from pkgindex.cli import main
+from pkgindex.pull import update as pipelines
 from pkgindex.pull.sample import write_sample_project
 
 
@@ -24,6 +29,38 @@ def test_build_a_folder_as_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert report["commit"] is None
     assert [Path(path).name for path in report["files"]] == ["widgets-1.0.0-py3-none-any.whl"]
     assert (out / "widgets-1.0.0-py3-none-any.whl").is_file()
+
+
+def test_build_reports_its_phases_in_order(tmp_path: Path) -> None:
+    source = make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
+    seen: list[str] = []
+    url = source.bare.as_uri()
+    pipelines.build(url, tmp_path / "out", ref="v1.0.0", on_phase=seen.append)
+    assert seen == [
+        f"fetching {url}@v1.0.0",
+        "building widgets (uv)",
+        "verifying",
+        "verifying widgets-1.0.0-py3-none-any.whl (installing with dependencies)",
+    ]
+
+
+def test_build_draws_its_phases_only_on_a_terminal(tmp_path: Path) -> None:
+    project = write_sample_project(tmp_path / "widgets", name="widgets", module="widgets")
+    build = [sys.executable, "-m", "pkgindex", "build", str(project), "-o", str(tmp_path / "out")]
+    piped = subprocess.run(build, capture_output=True, env=cli_env(), timeout=120, check=False)
+    assert piped.returncode == 0, piped.stderr
+    assert b"building widgets" not in piped.stderr
+    assert b"\x1b[" not in piped.stderr  # no terminal control at all
+    for quiet in ("--json", "-q"):
+        result, drawn = on_terminal([*build, quiet], env=cli_env())
+        assert result.returncode == 0, drawn
+        assert b"building widgets" not in drawn
+        assert b"verifying" not in drawn
+    result, drawn = on_terminal(build, env=cli_env())
+    assert result.returncode == 0, drawn
+    assert result.stdout.decode().strip().endswith("widgets-1.0.0-py3-none-any.whl")
+    building = drawn.index(b"building widgets (uv)")
+    assert drawn.index(b"verifying widgets-1.0.0-py3-none-any.whl (installing with", building)
 
 
 def test_build_a_git_url_at_a_tag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

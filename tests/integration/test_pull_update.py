@@ -15,11 +15,13 @@ from pull_helpers import (
     make_source,
     python_output,
     snapshot,
+    source_url,
     update_argv,
     uv_install,
 )
 
 from pkgindex.cli import main
+from pkgindex.pull import update as pipelines
 
 
 def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
@@ -188,6 +190,26 @@ def test_update_into_a_plain_folder_without_git(
     status, report = run_json(update_argv(tmp_path, root, "widgets", "v1.0.0"), capsys)
     assert status == 0 and report["pushed"] is False
     assert (root / "widgets" / "index.html").is_file()
+
+
+def test_update_reports_its_phases_in_order(tmp_path: Path) -> None:
+    make_source(tmp_path, "acme", "widgets", name="widgets", module="widgets")
+    root = tmp_path / "plain"
+    root.mkdir()
+    seen: list[str] = []
+    update = {"owner": "acme", "repo": "widgets", "ref": "v1.0.0"}
+    pipelines.update(root, **update, source_url=source_url(tmp_path), on_phase=seen.append)
+    assert seen == [
+        "fetching acme/widgets@v1.0.0",
+        "building widgets (uv)",
+        "verifying",
+        "verifying widgets-1.0.0-py3-none-any.whl (installing with dependencies)",
+        "publishing widgets-1.0.0-py3-none-any.whl",
+    ]
+    seen.clear()
+    again = pipelines.update(root, **update, source_url=source_url(tmp_path), on_phase=seen.append)
+    assert again.up_to_date
+    assert seen == ["fetching acme/widgets@v1.0.0"]
 
 
 def test_update_commits_only_what_the_index_owns(

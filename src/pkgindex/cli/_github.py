@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pkgindex import __version__
 from pkgindex.cli._options import add_root_argument, examples, local_root
 from pkgindex.cli._output import emit
+from pkgindex.cli._progress import phases
 from pkgindex.cli._stores import add_store_options, store_from_args
 from pkgindex.config import DEFAULT_TITLE, load_config
 from pkgindex.errors import PkgIndexError
@@ -286,7 +287,10 @@ def _publish_to_store(args: argparse.Namespace, provenance: dict[str, Any]) -> i
     from pkgindex.index.add import add_files
 
     store = store_from_args(args, args.root)
-    report = add_files(store, check_files(args.files), replace=args.replace, provenance=provenance)
+    files = check_files(args.files)
+    with phases(args) as on_phase:
+        on_phase(f"adding {len(files)} file{'s' if len(files) != 1 else ''} to {store.location}")
+        report = add_files(store, files, replace=args.replace, provenance=provenance)
     lines = [f"added     {name}" for name in report.added]
     lines += [f"unchanged {name}" for name in report.unchanged]
     lines += [f"repaired  {name}" for name in report.repaired]
@@ -337,14 +341,16 @@ def run_publish(args: argparse.Namespace) -> int:
 
     if args.root:
         return _publish_to_store(args, provenance_from_environment(os.environ))
-    report = publish(
-        args.files,
-        index_url_git=args.index_url_git,
-        branch=args.branch,
-        replace=args.replace,
-        provenance=provenance_from_environment(os.environ),
-        stream=args.verbose >= 2,
-    )
+    with phases(args) as on_phase:
+        report = publish(
+            args.files,
+            index_url_git=args.index_url_git,
+            branch=args.branch,
+            replace=args.replace,
+            provenance=provenance_from_environment(os.environ),
+            stream=args.verbose >= 2,
+            on_phase=on_phase,
+        )
     lines = [f"added     {name}" for name in report.added]
     lines += [f"unchanged {name}" for name in report.unchanged]
     if report.commit:

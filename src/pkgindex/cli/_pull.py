@@ -16,6 +16,7 @@ from pkgindex.cli._options import (
     open_index,
 )
 from pkgindex.cli._output import emit
+from pkgindex.cli._progress import phases
 from pkgindex.config import load_config
 from pkgindex.errors import EXIT_OK
 from pkgindex.pull import update as pipelines
@@ -131,19 +132,21 @@ def run_update(args: argparse.Namespace) -> int:
     store = open_index(args) if is_bucket(root) else None
     if store is None:
         open_index(args)  # checks that the folder is an index root
-    report = pipelines.update(
-        Path("." if store else root),
-        owner=args.source_owner,
-        repo=args.source_repo,
-        ref=args.ref,
-        source_url=args.source_url,
-        replace=args.replace,
-        commit=not args.no_commit,
-        frontend=args.frontend,
-        retry=RetryPolicy(attempts=max(1, args.push_attempts)),
-        stream=args.verbose >= 2,
-        store=store,
-    )
+    with phases(args) as on_phase:
+        report = pipelines.update(
+            Path("." if store else root),
+            owner=args.source_owner,
+            repo=args.source_repo,
+            ref=args.ref,
+            source_url=args.source_url,
+            replace=args.replace,
+            commit=not args.no_commit,
+            frontend=args.frontend,
+            retry=RetryPolicy(attempts=max(1, args.push_attempts)),
+            stream=args.verbose >= 2,
+            store=store,
+            on_phase=on_phase,
+        )
     if report.up_to_date:
         lines = [f"up to date: {name} (built from {report.commit[:12]})" for name in report.files]
     else:
@@ -155,15 +158,17 @@ def run_update(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    report = pipelines.build(
-        args.source,
-        args.out_dir,
-        ref=args.ref,
-        config=load_config(local_root(args)),
-        own_index=_own_index(local_root(args)),
-        frontend=args.frontend,
-        stream=args.verbose >= 2,
-    )
+    with phases(args) as on_phase:
+        report = pipelines.build(
+            args.source,
+            args.out_dir,
+            ref=args.ref,
+            config=load_config(local_root(args)),
+            own_index=_own_index(local_root(args)),
+            frontend=args.frontend,
+            stream=args.verbose >= 2,
+            on_phase=on_phase,
+        )
     document = {
         "source": report.source,
         "commit": report.commit,
@@ -176,7 +181,10 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     root = index_root(args)
-    report = pipelines.demo(Path(root) if root else None, stream=args.verbose >= 2)
+    with phases(args) as on_phase:
+        report = pipelines.demo(
+            Path(root) if root else None, stream=args.verbose >= 2, on_phase=on_phase
+        )
     url = report.index_url
     lines = [
         f"index: {report.root}",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,11 @@ from pkgindex.stores.local import LocalStore
 logger = logging.getLogger(__name__)
 
 PROVENANCE_SCHEMA: Final = 1
+Phase = Callable[[str], None]  # told what is being done now, e.g. "pushing to main": a CLI draws it
+
+
+def no_phase(text: str) -> None:
+    """Nobody is watching."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,10 +56,12 @@ def publish(
     policy: RetryPolicy | None = None,
     stream: bool = False,
     clock: Clock | None = None,
+    on_phase: Phase = no_phase,
 ) -> PublishReport:
     """Add FILES to the index repository at INDEX_URL_GIT and push BRANCH.
 
-    Command logs are kept (and their folder logged) only when something fails.
+    Command logs are kept (and their folder logged) only when something fails. ``on_phase`` is
+    told each step as it starts: cloning the index, adding the files, pushing (again on a retry).
     """
     sources = check_files(files)
     check_ref(branch)
@@ -69,6 +76,7 @@ def publish(
             runner=runner,
             policy=policy or RetryPolicy(),
             clock=clock,
+            on_phase=on_phase,
         )
 
 
@@ -82,18 +90,23 @@ def _publish(
     runner: Runner,
     policy: RetryPolicy,
     clock: Clock | None,
+    on_phase: Phase,
 ) -> PublishReport:
     with tempfile.TemporaryDirectory(prefix="pkgindex-publish-") as temporary:
+        on_phase(f"cloning the index {redact_url(index_url_git)}")
         checkout = clone_index(
             index_url_git, Path(temporary) / "index", runner=runner, branch=branch, depth=1
         )
         reports: list[AddReport] = []
 
         def apply(root: Path) -> str | None:
+            on_phase(f"adding {len(sources)} file{'s' if len(sources) != 1 else ''}")
             report = add_files(
                 LocalStore(root), sources, replace=replace, provenance=provenance, clock=clock
             )
             reports.append(report)
+            if report.added:
+                on_phase(f"pushing to {branch}")
             return commit_message(report)
 
         result = commit_and_push(checkout, apply, runner=runner, branch=branch, policy=policy)

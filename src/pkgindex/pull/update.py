@@ -53,17 +53,24 @@ from pkgindex.stores.local import LocalStore
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+Phase = Callable[[str], None]  # told what is being done now, e.g. "building": a CLI draws it
 PROVENANCE_SCHEMA = 1
+
+
+def no_phase(text: str) -> None:
+    """Nobody is watching."""
 
 
 @dataclass(slots=True)
 class Timings:
-    """Wall-clock seconds per step, in the order the steps ran."""
+    """Wall-clock seconds per step, in the order the steps ran; each step told to ``on_phase``."""
 
     steps: dict[str, float] = field(default_factory=dict)
+    on_phase: Phase = no_phase
 
     @contextmanager
-    def step(self, name: str) -> Iterator[None]:
+    def step(self, name: str, phase: str | None = None) -> Iterator[None]:
+        self.on_phase(phase or name)
         logger.info("%s ...", name)
         started = time.perf_counter()
         try:
@@ -126,10 +133,12 @@ def update(
     stream: bool = False,
     clock: Clock | None = None,
     store: Store | None = None,
+    on_phase: Phase = no_phase,
 ) -> UpdateReport:
     """Build OWNER/REPO at REF, prove the wheel works, add it to the index at ROOT and push.
 
     With ``store`` (a bucket), the files are added to that store instead: no git commit.
+    ``on_phase`` is told each step as it starts ("fetching OWNER/REPO@REF", "building", ...).
     """
     clock = clock or (lambda: datetime.now(UTC))
     source = f"{check_owner(owner)}/{check_repo(repo)}"
@@ -148,8 +157,8 @@ def update(
     with _workspace(
         "update", stream=stream, secrets=url_secrets(url), pass_env=settings.pass_env
     ) as (work, runner):
-        timings = Timings()
-        with timings.step("fetch"):
+        timings = Timings(on_phase=on_phase)
+        with timings.step("fetch", f"fetching {source}@{ref}"):
             checkout = fetch_source(url, ref, work / "source", runner=runner)
         logger.info("fetch: %s at %s is commit %s", source, ref, checkout.commit)
         index = store or LocalStore(root)
@@ -174,7 +183,8 @@ def update(
             checkout, work, settings, runner, frontend, clock, timings, verification
         )
         provenance = _provenance(source, checkout, digest, frontend, clock(), runner)
-        with timings.step("publish"):
+        where = f" to {store.location}" if store is not None else ""
+        with timings.step("publish", f"publishing {_count(files)}{where}"):
             if store is not None:
                 pushed, index_commit = _publish_to_store(store, files, provenance, replace, clock)
             else:
@@ -213,6 +223,7 @@ def build(
     frontend: Frontend = "uv",
     stream: bool = False,
     clock: Clock | None = None,
+    on_phase: Phase = no_phase,
 ) -> BuildReport:
     """Fetch SOURCE (a folder, git URL or OWNER/REPO), build, verify; copy the files to OUT_DIR.
 
@@ -228,10 +239,10 @@ def build(
         work,
         runner,
     ):
-        timings = Timings()
+        timings = Timings(on_phase=on_phase)
         checkout: SourceCheckout | None = None
         if url is not None:
-            with timings.step("fetch"):
+            with timings.step("fetch", f"fetching {redact_url(source)}@{ref or 'HEAD'}"):
                 checkout = fetch_source(
                     url, check_ref(ref or "HEAD"), work / "source", runner=runner
                 )
@@ -327,7 +338,7 @@ def _build_and_verify(
     verification: Verification,
 ) -> tuple[list[Path], float]:
     check_settings(settings)
-    with timings.step("build"):
+    with timings.step("build", f"building {settings.name} ({frontend})"):
         result = build_distributions(
             checkout.path, work / "dist", settings, runner=runner, frontend=frontend
         )
@@ -337,8 +348,10 @@ def _build_and_verify(
             else path
             for path in result.files
         ]
-    with timings.step("verify"):
+    with timings.step("verify", "verifying"):
         for wheel in (path for path in files if path.name.endswith(".whl")):
+            how = "with" if settings.verify_deps else "without"
+            timings.on_phase(f"verifying {wheel.name} (installing {how} dependencies)")
             verify_wheel(
                 wheel,
                 work / f"verify-{wheel.name}",
@@ -405,6 +418,10 @@ def tool_versions(runner: Runner) -> dict[str, str]:
         words = result.output.split()
         versions[name] = next((w for w in words if w[:1].isdigit()), "unknown")
     return versions
+
+
+def _count(files: Sequence[Path]) -> str:
+    return files[0].name if len(files) == 1 else f"{len(files)} files"
 
 
 def _publish_to_store(
@@ -486,7 +503,11 @@ def demo_home(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def demo(
-    root: Path | None = None, *, stream: bool = False, clock: Clock | None = None
+    root: Path | None = None,
+    *,
+    stream: bool = False,
+    clock: Clock | None = None,
+    on_phase: Phase = no_phase,
 ) -> DemoReport:
     """Make a sample source repository and run the whole pull-mode pipeline into a local index.
 
@@ -505,6 +526,7 @@ def demo(
         check_index_root(root, allow_missing=True)
     with run_logs("demo") as log_dir, tempfile.TemporaryDirectory(prefix="pkgindex-demo-") as tmp:
         runner = Runner(log_dir=log_dir, stream=stream)
+        on_phase("making the sample source repository")
         sources = Path(tmp) / "sources"
         source = write_sample_project(sources / "demo" / "hello")
         commit_all(source, "pkgindex-demo 1.0.0", runner=runner)
@@ -522,6 +544,7 @@ def demo(
             stream=stream,
             clock=clock,
             source_url=f"{sources.as_uri()}/{{owner}}/{{repo}}",
+            on_phase=on_phase,
         )
     return DemoReport(root=root, origin=origin, update=report, project="pkgindex-demo")
 
