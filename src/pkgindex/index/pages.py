@@ -180,9 +180,7 @@ def summarize(store: Store, name: str) -> ProjectSummary:
     return ProjectSummary.from_project(project, read_requires(store, project))
 
 
-def load_site(
-    store: Store, url: str | None = None, *, state: RootState | None = None
-) -> SiteInfo:
+def load_site(store: Store, url: str | None = None, *, state: RootState | None = None) -> SiteInfo:
     """The title and URL the pages show: ``url`` (--url), else pkgindex.toml, else the URL the
     pages were last rendered with (kept in the root page's private state; pass ``state`` when
     it was read already: on a bucket each read is a request)."""
