@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -200,3 +203,36 @@ def test_build_a_relative_folder(
     monkeypatch.chdir(tmp_path)
     assert main(["build", "widgets", "-o", "out"]) == 0, capsys.readouterr().err
     assert (tmp_path / "out" / "widgets-1.0.0-py3-none-any.whl").is_file()
+
+
+@pytest.mark.slow
+def test_sigterm_ends_a_run_like_ctrl_c_and_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    """A cancelled CI job or `timeout` sends SIGTERM: the run says so, exits 130 and removes its
+    work folders on the way out (without a handler Python dies at once and leaves them)."""
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    env = {
+        **os.environ,
+        "TMPDIR": str(temporary),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "PKGINDEX_LOG_DIR": str(tmp_path / "logs"),
+    }
+    command = [sys.executable, "-m", "pkgindex", "demo", "--root", str(tmp_path / "index")]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(temporary.glob("pkgindex-*")) and process.poll() is None:
+            assert time.monotonic() < deadline, "demo made no work folder"
+            time.sleep(0.05)
+        assert process.poll() is None, "demo ended before it could be interrupted"
+        process.send_signal(signal.SIGTERM)
+        _out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, err
+    assert "interrupted" in err
+    assert list(temporary.glob("pkgindex-*")) == []

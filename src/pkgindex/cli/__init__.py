@@ -20,10 +20,13 @@ Errors are handled here, in one place: a PkgIndexError becomes ``error:``/``hint
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
 from pkgindex import __version__
@@ -174,16 +177,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         return emit_error(exc, json_output=wants_json, command=command, verbose=0)
     _configure_logging(args.verbose, args.quiet)
-    try:
-        status: int = args.func(args)
-    except PkgIndexError as exc:
-        return emit_error(exc, json_output=args.json, command=command, verbose=args.verbose)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        return EXIT_USAGE
+    with _sigterm_interrupts():
+        try:
+            status: int = args.func(args)
+        except PkgIndexError as exc:
+            return emit_error(exc, json_output=args.json, command=command, verbose=args.verbose)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:
+            return EXIT_USAGE
     return status
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job, ``timeout``, systemd) ends a command like Ctrl-C does, so
+    that temporary folders and locks are cleaned up on the way out instead of left behind.
+    ``serve`` replaces it with the server's graceful shutdown."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _configure_logging(verbose: int, quiet: bool) -> None:
