@@ -487,6 +487,23 @@ def test_yank_and_unyank_round_trip(root: Path) -> None:
     assert {name: data for name, (data, _) in snapshot(root).items()} == before
 
 
+def test_a_yank_brings_the_root_up_to_date_so_the_next_run_has_nothing_to_do(root: Path) -> None:
+    """A yank rewrites the project's pages and the root's record of them (fingerprint and
+    summary): a warm run afterwards reads and writes nothing, and a cold run from scratch comes
+    to the same root pages."""
+    set_yanked(LocalStore(root), "dace", "1!0.5", "broken")
+    after_yank = snapshot(root)
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert report.indexed == () and report.written == ()
+    assert snapshot(root) == after_yank
+    for name in ("index.json", "index.html"):
+        (root / name).unlink()
+    index.generate(LocalStore(root), clock=at(T1))
+    again = snapshot(root)
+    assert again["index.json"][0] == after_yank["index.json"][0]  # same bytes (new mtime)
+    assert again["index.html"][0] == after_yank["index.html"][0]
+
+
 def test_yank_without_a_reason_and_by_an_equivalent_version(root: Path) -> None:
     assert set_yanked(LocalStore(root), "dace", "1.0.0", "") == ["dace-1.0-py3-none-any.whl"]
     assert entries(root, "dace")["dace-1.0-py3-none-any.whl"]["yanked"] is True
