@@ -188,7 +188,11 @@ from pkgindex.cli import main
 try:
     status = main(sys.argv[1:])
 finally:
-    print("max-rss-kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+    # VmHWM: the peak of this program's own memory. Not ru_maxrss, which Linux carries over
+    # exec from the forked parent (a big pytest process would be measured instead).
+    with open("/proc/self/status") as status_file:
+        peak = next(line.split()[1] for line in status_file if line.startswith("VmHWM:"))
+    print("max-rss-kib", peak, file=sys.stderr)
 sys.exit(status)
 """
 
