@@ -161,6 +161,21 @@ def static_server() -> Iterator[Callable[[Path], StaticServer]]:
 # --- pkgindex -------------------------------------------------------------------------------
 
 
+def client_install(
+    client: str, python: Path, *arguments: str, env: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """``pip install`` or ``uv pip install`` into the environment of ``python``, without caches
+    or configuration files; ``arguments`` name the index and the requirements."""
+    if client == "pip":
+        command = [sys.executable, "-m", "pip", "--python", str(python), "install", "--isolated"]
+        command.append("--no-cache-dir")
+    else:
+        command = [find_uv_bin(), "pip", "install", "--python", str(python), "--no-cache"]
+    return subprocess.run(
+        [*command, *arguments], capture_output=True, text=True, env=dict(env), timeout=300
+    )
+
+
 def pkgindex_environment() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("SOURCE_DATE_EPOCH", None)

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
+from tests.integration.conftest import client_install
 from uv import find_uv_bin
 
 pytestmark = pytest.mark.slow
@@ -64,33 +65,7 @@ def index(tmp_path_factory, make_wheel, static_server, pkgindex) -> Index:
 def install(
     client: str, venv, index_url: str, *requirements: str, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
-    if client == "pip":
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(venv.python),
-            "install",
-            "--isolated",
-            "--no-cache-dir",
-            "--index-url",
-            index_url,
-            *requirements,
-        ]
-    else:
-        command = [
-            find_uv_bin(),
-            "pip",
-            "install",
-            "--python",
-            str(venv.python),
-            "--no-cache",
-            "--index-url",
-            index_url,
-            *requirements,
-        ]
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    result = client_install(client, venv.python, "--index-url", index_url, *requirements, env=env)
     assert result.returncode == 0, (
         f"{client} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     )

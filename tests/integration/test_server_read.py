@@ -8,14 +8,12 @@ from __future__ import annotations
 import gzip
 import random
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from pypi_simple import ACCEPT_HTML_ONLY, ACCEPT_JSON_ONLY, PyPISimple
-from tests.integration.conftest import run_pkgindex
+from tests.integration.conftest import client_install, run_pkgindex
 from tests.integration.server_helpers import Server, fetch, running_server
 
 V1_JSON = "application/vnd.pypi.simple.v1+json"
@@ -211,24 +209,7 @@ def test_clients_install(server: Server, fresh_venv, client_env, client: str, tr
         source = ["--no-index"]
         for project in ("alpha", "beta"):
             source += ["--find-links", f"{server.simple}{project}/?format=text/html"]
-    if client == "pip":
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(venv.python),
-            "install",
-            "--isolated",
-            "--no-cache-dir",
-        ]
-    else:
-        from uv import find_uv_bin
-
-        command = [find_uv_bin(), "pip", "install", "--python", str(venv.python), "--no-cache"]
-    result = subprocess.run(
-        [*command, *source, "alpha"], capture_output=True, text=True, env=client_env, timeout=300
-    )
+    result = client_install(client, venv.python, *source, "alpha", env=client_env)
     assert result.returncode == 0, result.stderr
     assert venv.installed() == {"alpha": "1.0", "beta": "2.0"}
 

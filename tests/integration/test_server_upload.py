@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import wheel_bytes
-from tests.integration.conftest import run_pkgindex
+from tests.integration.conftest import client_install, run_pkgindex
 from tests.integration.server_helpers import (
     Reply,
     Server,
@@ -129,24 +129,8 @@ def test_twine_upload_then_pip_installs(site, tmp_path, make_wheel, fresh_venv, 
     assert "409 Conflict" in refused.stdout + refused.stderr
     assert "File already exists" in refused.stdout + refused.stderr
     venv = fresh_venv()
-    installed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(venv.python),
-            "install",
-            "--isolated",
-            "--no-cache-dir",
-            "--index-url",
-            server.simple,
-            "alpha",
-        ],
-        capture_output=True,
-        text=True,
-        env=client_env,
-        timeout=300,
+    installed = client_install(
+        "pip", venv.python, "--index-url", server.simple, "alpha", env=client_env
     )
     assert installed.returncode == 0, installed.stderr
     assert venv.installed() == {"alpha": "1.0"}
