@@ -32,6 +32,7 @@ import ast
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import tokenize
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -109,6 +111,7 @@ class Mutant:
     line: int
     end_line: int
     description: str
+    text: str = ""  # the source of its lines, stripped: which mutant it is when lines move
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,10 +316,59 @@ def mutants_of(module: str) -> list[Mutant]:
     tree = ast.parse((REPO / module).read_text(), module)
     mutator = _Mutator(_untouchable(tree))
     mutator.visit(tree)
+    source = (REPO / module).read_text().splitlines()
     return [
-        Mutant(module=module, number=number, line=line, end_line=end, description=description)
+        Mutant(
+            module=module,
+            number=number,
+            line=line,
+            end_line=end,
+            description=description,
+            text=" ".join(text.strip() for text in source[line - 1 : end]),
+        )
         for number, (line, end, description) in enumerate(mutator.found)
     ]
+
+
+PRAGMA = re.compile(r"#\s*mutate:\s*skip\s*\((?P<reason>[^)]*\S[^)]*)\)")
+
+
+def equivalent_lines(module: str) -> dict[int, str]:
+    """The lines marked ``# mutate: skip (reason)``: every mutant starting on such a line is
+    equivalent (no test can tell it from the original) and is left out of the run and the
+    score. A pragma without a reason is an error."""
+    found: dict[int, str] = {}
+    with (REPO / module).open() as source:
+        for token in tokenize.generate_tokens(source.readline):
+            if token.type == tokenize.COMMENT and re.match(r"#\s*mutate:", token.string):
+                match = PRAGMA.fullmatch(token.string.strip())
+                if match is None:
+                    raise SystemExit(
+                        f"{module}:{token.start[0]}: a mutate pragma reads "
+                        "`# mutate: skip (why no test can tell the mutant apart)`"
+                    )
+                found[token.start[0]] = match["reason"].strip()
+    return found
+
+
+def split_equivalent(mutants: Sequence[Mutant]) -> tuple[list[Mutant], list[tuple[Mutant, str]]]:
+    """The mutants to run, and the excluded ones with the reason their line gives."""
+    pragmas = {module: equivalent_lines(module) for module in {m.module for m in mutants}}
+    kept = [m for m in mutants if m.line not in pragmas[m.module]]
+    excluded = [(m, pragmas[m.module][m.line]) for m in mutants if m.line in pragmas[m.module]]
+    return kept, excluded
+
+
+def mutant_keys(mutants: Sequence[Mutant]) -> dict[tuple[str, str, str, int], Mutant]:
+    """Each mutant by what it changes: module, description, the text of its lines (and which
+    of several identical ones): the same mutant after code above it moved."""
+    keys: dict[tuple[str, str, str, int], Mutant] = {}
+    for mutant in mutants:
+        occurrence = 0
+        while (mutant.module, mutant.description, mutant.text, occurrence) in keys:
+            occurrence += 1
+        keys[(mutant.module, mutant.description, mutant.text, occurrence)] = mutant
+    return keys
 
 
 def mutated_source(mutant: Mutant) -> str:
@@ -625,7 +677,7 @@ SURVIVING = ("survived", "uncovered")
 FIRST_TESTS = 4  # tests tried first on a mutant (the fastest that reach it)
 
 
-def report(outcomes: Sequence[Outcome]) -> str:
+def report(outcomes: Sequence[Outcome], excluded: Sequence[tuple[Mutant, str]] = ()) -> str:
     lines = ["module                                   mutants  killed  survived  score"]
     modules = sorted({o.mutant.module for o in outcomes})
     for module in [*modules, "total"]:
@@ -643,6 +695,9 @@ def report(outcomes: Sequence[Outcome]) -> str:
             + (" (no test runs this line)" if o.status == "uncovered" else "")
             for o in survivors
         ]
+    if excluded:
+        lines.append(f"\nequivalent, not counted ({len(excluded)}, `# mutate: skip`):")
+        lines += [f"  {m.module}:{m.line}: {m.description}: {why}" for m, why in excluded]
     return "\n".join(lines)
 
 
@@ -661,6 +716,28 @@ def sample(mutants: Sequence[Mutant], size: int, seed: int) -> list[Mutant]:
 
 def _outcome(item: dict[str, Any]) -> Outcome:
     return Outcome(mutant=Mutant(**item["mutant"]), status=item["status"], seconds=item["seconds"])
+
+
+def _carried_over(path: Path, mutants: Sequence[Mutant]) -> tuple[list[Outcome], list[Mutant]]:
+    """The outcomes of an earlier run that still hold (a mutant it killed, on a line whose
+    text is the same), and the mutants to run again: its survivors, and every mutant on a new
+    or changed line. A killed mutant is trusted although code elsewhere changed: after large
+    changes, a full run is the real measure."""
+    earlier = [_outcome(item) for item in json.loads(path.read_text())]
+    killed = {
+        key: outcome
+        for key, outcome in zip(mutant_keys([o.mutant for o in earlier]), earlier, strict=True)
+        if outcome.status not in SURVIVING
+    }
+    carried: list[Outcome] = []
+    to_run: list[Mutant] = []
+    for key, mutant in mutant_keys(mutants).items():
+        before = killed.get(key)
+        if before is None:
+            to_run.append(mutant)
+        else:
+            carried.append(Outcome(mutant=mutant, status=before.status, seconds=before.seconds))
+    return carried, to_run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -697,28 +774,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve()
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up workers and copies
-    mutants = [m for module in core_modules(args.modules) for m in mutants_of(module)]
+    every = [m for module in core_modules(args.modules) for m in mutants_of(module)]
+    mutants, excluded = split_equivalent(every)
     if args.line:
         mutants = [m for m in mutants if m.line in args.line]
+        excluded = [(m, why) for m, why in excluded if m.line in args.line]
     if args.list:
         for m in mutants:
             print(f"{m.module}:{m.line}: {m.description}")
-        print(f"{len(mutants)} mutants", file=sys.stderr)
+        for m, why in excluded:
+            print(f"{m.module}:{m.line}: {m.description} [equivalent: {why}]")
+        print(f"{len(mutants)} mutants, {len(excluded)} equivalent ones left out", file=sys.stderr)
         return 0
     earlier: list[Outcome] = []
     if args.rerun:
-        earlier = [_outcome(item) for item in json.loads(args.rerun.read_text())]
-        if not {o.mutant for o in earlier} <= set(mutants):
-            raise SystemExit(f"{args.rerun}: other mutants than now: the core changed; run all")
-        mutants = [o.mutant for o in earlier if o.status in SURVIVING]
-        earlier = [o for o in earlier if o.status not in SURVIVING]
+        earlier, mutants = _carried_over(args.rerun, mutants)
     started = time.monotonic()
     if args.sample and args.sample < len(mutants):
         mutants = sample(mutants, args.sample, args.seed)
     outcomes = earlier + run(
         mutants, max(1, args.jobs), args.timeout, args.coverage_cache, args.json
     )
-    print(report(outcomes))
+    print(report(outcomes, excluded))
     print(f"\n{len(mutants)} mutants in {time.monotonic() - started:.0f} s, {args.jobs} workers")
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1) + "\n")
