@@ -371,8 +371,9 @@ def mutant_keys(mutants: Sequence[Mutant]) -> dict[tuple[str, str, str, int], Mu
     return keys
 
 
-def mutated_source(mutant: Mutant) -> str:
-    tree = ast.parse((REPO / mutant.module).read_text(), mutant.module)
+def mutated_source(mutant: Mutant, source: str) -> str:
+    """``source`` (the module as the mutants were listed from it) with the mutant planted."""
+    tree = ast.parse(source, mutant.module)
     mutator = _Mutator(_untouchable(tree), target=mutant.number)
     mutated = ast.fix_missing_locations(mutator.visit(tree))
     assert mutator.applied == mutant.description, (mutator.applied, mutant)
@@ -490,7 +491,7 @@ class Workspace:
             return Outcome(mutant=mutant, status="uncovered", seconds=0.0)
         target = self.path / mutant.module
         original = target.read_text()
-        target.write_text(mutated_source(mutant))
+        target.write_text(mutated_source(mutant, original))
         try:  # the few fastest tests first; if the mutant survives them, every test
             status, seconds = self.run_tests(tests[:FIRST_TESTS])
             if status == 0 and len(tests) > FIRST_TESTS:
@@ -579,7 +580,9 @@ def _node_id(context: str) -> str:
     return ""
 
 
-def tests_covering(mutant: Mutant, covered: Covered, durations: Mapping[str, float]) -> list[str]:
+def tests_covering(
+    mutant: Mutant, covered: Covered, durations: Mapping[str, float], root: Path = REPO
+) -> list[str]:
     """The tests that run the mutant's lines. A line run at import time (a module constant)
     maps to the tests that run the lines using the names it assigns, when those are used in
     its module only; else to the module's whole selection."""
@@ -588,17 +591,17 @@ def tests_covering(mutant: Mutant, covered: Covered, durations: Mapping[str, flo
     for line in range(mutant.line, mutant.end_line + 1):
         ids |= lines.get(line, set())
     if "" in ids:
-        users = _lines_using_constant(mutant)
+        users = _lines_using_constant(mutant, root)
         if users is None:
             return tests_for(mutant.module)
         ids = {test for line in users for test in lines.get(line, set())} - {""}
     return sorted(ids, key=lambda node: (durations.get(node, 60.0), node))  # fastest first
 
 
-def _lines_using_constant(mutant: Mutant) -> list[int] | None:
+def _lines_using_constant(mutant: Mutant, root: Path) -> list[int] | None:
     """Lines of the module reading the names a module-level assignment at the mutant's line
     sets; None when that is not the case or another module imports one of the names."""
-    tree = ast.parse((REPO / mutant.module).read_text())
+    tree = ast.parse((root / mutant.module).read_text())
     statement = next(
         (s for s in tree.body if s.lineno <= mutant.line <= (s.end_lineno or s.lineno)), None
     )
@@ -608,8 +611,8 @@ def _lines_using_constant(mutant: Mutant) -> list[int] | None:
     names = {t.id for t in targets if isinstance(t, ast.Name)}
     if not names or len(names) != len(targets):
         return None
-    for other in (REPO / "src").rglob("*.py"):
-        if other != REPO / mutant.module and any(name in other.read_text() for name in names):
+    for other in (root / "src").rglob("*.py"):
+        if other != root / mutant.module and any(name in other.read_text() for name in names):
             return None  # imported elsewhere: who knows who depends on it
     return [
         node.lineno
@@ -650,7 +653,8 @@ def run(
             with lock:
                 workspace = free.pop()
             try:
-                outcome = workspace.try_mutant(mutant, tests_covering(mutant, covered, durations))
+                tests = tests_covering(mutant, covered, durations, workspace.path)
+                outcome = workspace.try_mutant(mutant, tests)
             finally:
                 with lock:
                     free.append(workspace)
