@@ -65,6 +65,8 @@ CORE = (
 # per run, too slow to run once per mutant; the full suite covers the command line). Fastest
 # first: with -x a killed mutant stops at its first failing test.
 REFRESH_TESTS = (
+    "tests/unit/test_model.py",
+    "tests/unit/test_pages.py",
     "tests/integration/test_refresh_behaviour.py",
     "tests/integration/test_refresh_properties.py",
     "tests/unit/test_stores.py",
