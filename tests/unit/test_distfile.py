@@ -28,23 +28,36 @@ def test_parse_filename(filename: str, name: str, version: str, kind: str) -> No
     assert (dist.name, dist.version, dist.kind) == (name, Version(version), kind)
 
 
+CHARACTERS = "a distribution filename may only contain letters, digits and . _ - ! +"
+
+
 @pytest.mark.parametrize(
-    "filename",
+    ("filename", "message"),
     [
-        "notes.txt",
-        "dace.whl",
-        "dace-1.0.whl",
-        "dace-not a version-py3-none-any.whl",
-        "<script>-1.0-py3-none-any.whl",
-        "../dace-1.0-py3-none-any.whl",
-        "dace-1.0-py3-none-any.whl\n",
-        "",
+        ("notes.txt", "notes.txt: not a distribution file"),
+        ("dace.whl", "dace.whl: not a valid distribution filename"),
+        ("dace-1.0.whl", "dace-1.0.whl: not a valid distribution filename"),
+        ("dace-1.0-py3-none-any.tar.gz", "dace-1.0-py3-none-any.tar.gz: not a valid distribution"),
+        ("dace-1 0-py3-none-any.whl", f"'dace-1 0-py3-none-any.whl': {CHARACTERS}"),
+        ("<script>-1.0-py3-none-any.whl", f"'<script>-1.0-py3-none-any.whl': {CHARACTERS}"),
+        ("../dace-1.0-py3-none-any.whl", f"'../dace-1.0-py3-none-any.whl': {CHARACTERS}"),
+        ("dace-1.0-py3-none-any.whl\n", f"'dace-1.0-py3-none-any.whl\\n': {CHARACTERS}"),
+        ("", f"'': {CHARACTERS}"),
+        (".", f"'.': {CHARACTERS}"),
+        ("..", f"'..': {CHARACTERS}"),
+        ("d" * 238 + "-1.tar.gz", "d" * 40 + "…: a distribution filename of 247 characters"),
     ],
-)
-def test_parse_filename_refuses(filename: str) -> None:
+)  # fmt: skip
+def test_parse_filename_refuses(filename: str, message: str) -> None:
     with pytest.raises(InvalidDistributionError) as error:
         parse_filename(filename)
-    assert error.value.message  # names the file and the problem
+    assert error.value.message.startswith(message)
+
+
+def test_the_longest_filename_leaves_room_for_metadata() -> None:
+    longest = "d" * 237 + "-1.tar.gz"
+    assert len(longest) == 255 - len(".metadata")
+    assert parse_filename(longest).version == Version("1")
 
 
 def test_inspect_wheel(tmp_path: Path) -> None:
