@@ -427,6 +427,32 @@ def test_other_bytes_under_a_published_name_are_refused_or_replaced(
     assert same.added == () and same.unchanged == (published.name,)
 
 
+def test_a_second_replacement_keeps_the_first_in_the_history(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    shas = [sha256(published)]
+    for number, moment in enumerate((T1, datetime(2027, 1, 1, tzinfo=UTC))):
+        other = make_wheel(tmp_path / f"build{number}", "dace", "1.0", payload=b"v%d" % number)
+        add_files(LocalStore(root), [other], replace=True, clock=at(moment))
+        shas.append(sha256(other))
+    entry = entries(root, "dace")[published.name]
+    assert entry["hashes"]["sha256"] == shas[2]
+    assert entry["upload-time"] == "2027-01-01T00:00:00.000000Z"
+    assert entry["_pkgindex"]["replaced"] == [
+        {
+            "sha256": shas[0],
+            "upload-time": "2025-01-02T03:04:05.000000Z",
+            "replaced-at": "2026-06-07T08:09:10.000000Z",
+        },
+        {
+            "sha256": shas[1],
+            "upload-time": "2026-06-07T08:09:10.000000Z",
+            "replaced-at": "2027-01-01T00:00:00.000000Z",
+        },
+    ]
+
+
 def test_a_file_in_a_folder_but_not_yet_indexed_is_compared_by_bytes(
     root: Path, tmp_path: Path, make_wheel: MakeWheel
 ) -> None:
