@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -68,6 +70,34 @@ def test_inspect_wheel(tmp_path: Path) -> None:
     assert result.requires_python == ">=3.10"
     with zipfile.ZipFile(wheel) as archive:
         assert result.metadata == archive.read("dace-43!2025.12.17.dist-info/METADATA")
+
+
+def test_inspect_a_wheel_larger_than_one_read(tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path, "dace", "2.0", requires_python=">=3.11")
+    with zipfile.ZipFile(wheel, "a") as archive:  # stored, so the file grows past 16 MiB
+        archive.writestr("dace/data.bin", bytes(range(256)) * (65 * 1024), zipfile.ZIP_STORED)
+    assert wheel.stat().st_size > 16 << 20
+    result = inspect_distribution(wheel)
+    assert result.sha256 == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert result.size == wheel.stat().st_size
+    assert result.requires_python == ">=3.11"
+    with zipfile.ZipFile(wheel) as archive:
+        assert result.metadata == archive.read("dace-2.0.dist-info/METADATA")
+
+
+def test_inspect_an_sdist_larger_than_one_read(tmp_path: Path) -> None:
+    sdist = tmp_path / "dace-2.0.tar.gz"
+    noise = bytes((16 << 20) + 1)
+    with tarfile.open(sdist, "w:gz", compresslevel=0) as archive:  # stored: it stays big
+        for member, data in (("PKG-INFO", metadata_text("dace", "2.0", ">=3.12").encode()),
+                             ("noise.bin", noise)):  # fmt: skip
+            info = tarfile.TarInfo(f"dace-2.0/{member}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    assert sdist.stat().st_size > 16 << 20
+    result = inspect_distribution(sdist)
+    assert result.sha256 == hashlib.sha256(sdist.read_bytes()).hexdigest()
+    assert (result.size, result.requires_python) == (sdist.stat().st_size, ">=3.12")
 
 
 def test_inspect_sdist_reads_pkg_info(tmp_path: Path) -> None:

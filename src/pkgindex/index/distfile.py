@@ -141,7 +141,8 @@ def inspect_distribution(path: Path, dist: DistFilename | None = None) -> Inspec
     try:
         with path.open("rb") as handle:
             size = os.fstat(handle.fileno()).st_size
-            if size <= _READ_WHOLE_LIMIT:  # one read serves the hash and the archive reader
+            # one read serves the hash and the archive reader (either path gives equal results)
+            if size <= _READ_WHOLE_LIMIT:  # mutate: skip (the limit's edge: equal results)
                 data = handle.read()
                 digest = hashlib.sha256(data).hexdigest()
                 metadata = read_metadata(io.BytesIO(data), dist)
