@@ -145,6 +145,20 @@ def test_inspect_zip_sdist_reads_pkg_info(tmp_path: Path) -> None:
             "metadata name 'ghex'",
         ),
         (
+            lambda d: write_wheel(d, "dace", "1.0", metadata="Metadata-Version: 2.1\nName: dace\n"),
+            "dace-1.0-py3-none-any.whl: its core metadata has no Name or Version",
+        ),
+        (
+            lambda d: write_wheel(
+                d, "dace", "1.0", metadata="Metadata-Version: 2.1\nVersion: 1.0\n"
+            ),
+            "dace-1.0-py3-none-any.whl: its core metadata has no Name or Version",
+        ),
+        (
+            lambda d: write_wheel(d, "dace", "1.0", metadata="Name: dace\nVersion: 1.0\xff\n"),
+            "metadata version '1.0\xff' does not match",
+        ),
+        (
             lambda d: write_wheel(d, "dace", "1.0", requires_python=">=three"),
             "Requires-Python '>=three' is not a valid version specifier",
         ),
