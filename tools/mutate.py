@@ -68,6 +68,7 @@ REFRESH_TESTS = (
     "tests/unit/test_model.py",
     "tests/unit/test_pages.py",
     "tests/unit/test_local_store.py",
+    "tests/unit/test_scan.py",
     "tests/integration/test_refresh_behaviour.py",
     "tests/integration/test_refresh_properties.py",
     "tests/unit/test_stores.py",
