@@ -264,7 +264,8 @@ def test_the_root_state_has_the_etags_of_the_pages_there_are(tmp_path: Path) -> 
 
 def test_same_site_compares_format_title_and_url() -> None:
     state = RootState(private={**site_state(SITE), "fingerprints": {}})
-    assert site_state(SITE) == {"format": FORMAT_VERSION, "title": "Tests", "url": SITE.url}
+    # format 3: pages rendered by an earlier format are rewritten once; bump it with this test
+    assert site_state(SITE) == {"format": 3, "title": "Tests", "url": SITE.url}
     assert same_site(state, SITE)
     assert not same_site(state, SiteInfo(title="Tests", url=None))
     assert not same_site(state, SiteInfo(title="Other", url=SITE.url))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import quote
 
 from pkgindex.index.model import IndexFile, Project, Tombstone, format_upload_time
@@ -18,15 +18,6 @@ API_VERSION = "1.1"
 STATUS_API_VERSION = "1.4"  # project status markers (PEP 792) came with API 1.4
 PRIVATE_KEY = "_pkgindex"  # keys starting with "_" are reserved for server-private data
 FORMAT_VERSION = 3  # bump when the rendered bytes change, so stale pages are rewritten
-
-
-class JsonFile(TypedDict, total=False):
-    filename: str
-    url: str
-    hashes: dict[str, str]
-    size: int
-    yanked: bool | str
-    # "requires-python", "core-metadata", "upload-time", "_pkgindex" (not identifiers)
 
 
 def file_url(filename: str) -> str:
