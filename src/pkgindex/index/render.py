@@ -22,11 +22,11 @@ FORMAT_VERSION = 3  # bump when the rendered bytes change, so stale pages are re
 
 def file_url(filename: str) -> str:
     """A relative, percent-encoded link to a file beside the project page (no query string)."""
-    return quote(filename, safe="")
+    return quote(filename, safe="")  # mutate: skip (letters are never quoted: "XX" is "")
 
 
 def project_url(name: str) -> str:
-    return f"{quote(name, safe='')}/"
+    return f"{quote(name, safe='')}/"  # mutate: skip (letters are never quoted: "XX" is "")
 
 
 def api_version(project: Project | None) -> str:
