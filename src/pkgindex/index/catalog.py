@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion
 
@@ -220,6 +219,8 @@ def _requires_python(value: object, filename: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise TypeError(f"{filename}: 'requires-python' must be a string")
+    from packaging.specifiers import SpecifierSet  # deferred: a warm run reads no project page
+
     SpecifierSet(value)  # InvalidSpecifier is a ValueError
     return value
 

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Container, Mapping, Sequence
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pkgindex.config import CONFIG_FILENAME, Config, config_from_mapping
@@ -62,6 +61,8 @@ def read_requires(store: Store, project: Project) -> tuple[str, ...]:
         return ()
     from email.parser import BytesHeaderParser  # deferred: only for projects being rendered
     from email.policy import compat32
+
+    from packaging.requirements import InvalidRequirement, Requirement
 
     try:
         found = store.read(

@@ -27,7 +27,7 @@ from pkgindex.errors import (
     StaleError,
     ValidationError,
 )
-from pkgindex.index import pages
+from pkgindex.index import pages, scancache
 from pkgindex.index.batch import Progress, Workers, inspect_many
 from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
@@ -43,6 +43,7 @@ from pkgindex.index.scan import (
     PAGE_JSON,
     Folder,
     project_fingerprint,
+    scan_folder,
     scan_root,
 )
 from pkgindex.stores.base import ANY, Store
@@ -97,8 +98,9 @@ def generate(
 
     def attempt() -> GenerateReport:
         state = pages.read_root_state(store)
-        folders, problems = scan_root(store, trusted=state.fingerprints)
-        return refresh_folders(
+        remembered = {} if verify else scancache.load(store)
+        folders, problems = scan_root(store, trusted=state.fingerprints, remembered=remembered)
+        report = refresh_folders(
             store,
             folders,
             state=state,
@@ -111,9 +113,22 @@ def generate(
             progress=progress,
             url=url,
         )
+        scancache.save(store, _to_remember(folders, report), previous=remembered)
+        return report
 
     with store.lock():
         return retrying(attempt, store.location)
+
+
+def _to_remember(folders: Sequence[Folder], report: GenerateReport) -> dict[str, tuple[str, str]]:
+    """The folders the next run may take unlisted: those with a stamp that this run did not
+    write into (writing changed their stamp: the next run lists them once more)."""
+    written = {key.partition("/")[0] for key in report.written}
+    return {
+        folder.name: (folder.stamp, folder.fingerprint)
+        for folder in folders
+        if folder.stamp is not None and folder.name not in written
+    }
 
 
 def retrying(attempt: Callable[[], T], what: str) -> T:
@@ -227,7 +242,8 @@ def refresh_folders(
     wanted: dict[str, Folder] = {}  # keys of the files to read, with their folder
     all_names = sorted(set(all_names))
     rerender = dependents(state, all_names)
-    for folder in folders:
+    folders = list(folders)
+    for index, folder in enumerate(folders):
         unchanged = fingerprints.get(folder.name) == folder.fingerprint
         if (
             unchanged
@@ -236,6 +252,12 @@ def refresh_folders(
             and not batch.known.keys() & folder.sizes.keys()
         ):
             continue  # same files, same sizes, pages in place: nothing to read or write
+        if not folder.listed:  # taken from the scan cache: list it now
+            relisted, more = scan_folder(store, folder.name, trusted=True, stamp=folder.stamp)
+            problems += more
+            if relisted is None:
+                continue
+            folders[index] = folder = relisted
         catalogs[folder.name] = catalog = _load_catalog(store, folder, problems)
         wanted.update(
             dict.fromkeys(_files_to_read(folder, catalog.project, batch, verify, problems), folder)
