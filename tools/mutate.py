@@ -71,6 +71,7 @@ REFRESH_TESTS = (
     "tests/unit/test_scan.py",
     "tests/integration/test_refresh_behaviour.py",
     "tests/integration/test_refresh_properties.py",
+    "tests/integration/test_scan_cache.py",
     "tests/unit/test_stores.py",
     "tests/integration/test_stores_local.py",
 )
