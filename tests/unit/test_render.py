@@ -348,3 +348,30 @@ def test_a_root_page_has_these_exact_bytes() -> None:
         "projects": [{"name": "dace"}],
         "_pkgindex": {"url": None},
     }
+
+
+def test_a_quarantined_page_keeps_removed_and_withheld_files_in_exact_bytes() -> None:
+    removed = Tombstone(
+        filename="dace-0.9.tar.gz",
+        sha256="4" * 64,
+        removed_at=datetime(2026, 1, 1, tzinfo=UTC),
+        reason="fuite de clé",  # not ASCII: kept as UTF-8, readable in a diff
+    )
+    project = Project.from_files(
+        DACE.name,
+        [_wheel("dace", "1.0", yanked="cassé")],
+        status=ProjectStatus(status="quarantined"),
+        removed=[removed],
+    )
+    assert render_project_json(project).decode() == (
+        '{"meta": {"api-version": "1.4"}, "name": "dace", "versions": [], '
+        '"project-status": {"status": "quarantined"}, "files": [\n\n], "_pkgindex": {'
+        '"removed": [\n'
+        f'{{"filename": "dace-0.9.tar.gz", "sha256": "{"4" * 64}", '
+        '"removed-at": "2026-01-01T00:00:00.000000Z", "reason": "fuite de clé"}\n], '
+        '"withheld": [\n'
+        '{"filename": "dace-1.0-py3-none-any.whl", "url": "dace-1.0-py3-none-any.whl", '
+        f'"hashes": {{"sha256": "{"1" * 64}"}}, "core-metadata": {{"sha256": "{"2" * 64}"}}, '
+        '"size": 2048, "upload-time": "2026-04-27T12:30:00.000000Z", "yanked": "cassé"}\n]}}\n'
+    )
+    assert project_from_json(render_project_json(project), name=DACE.name, origin="t") == project
