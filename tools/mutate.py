@@ -69,6 +69,7 @@ REFRESH_TESTS = (
     "tests/unit/test_pages.py",
     "tests/unit/test_local_store.py",
     "tests/unit/test_scan.py",
+    "tests/unit/test_refresh_parts.py",
     "tests/integration/test_refresh_behaviour.py",
     "tests/integration/test_refresh_properties.py",
     "tests/integration/test_scan_cache.py",
