@@ -182,3 +182,15 @@ def test_inspect_refuses_garbage_sdist(tmp_path: Path) -> None:
     sdist.write_bytes(b"not gzip at all")
     with pytest.raises(InvalidDistributionError, match="not a readable archive"):
         inspect_distribution(sdist)
+
+
+def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InvalidDistributionError) as raised:
+        inspect_distribution(tmp_path / "dace-1.0-py3-none-any.whl")
+    assert (
+        raised.value.message == "dace-1.0-py3-none-any.whl: cannot read: No such file or directory"
+    )
+    (tmp_path / "dace-1.0.tar.gz").mkdir()
+    with pytest.raises(InvalidDistributionError) as raised:
+        inspect_distribution(tmp_path / "dace-1.0.tar.gz")
+    assert raised.value.message == "dace-1.0.tar.gz: cannot read: Is a directory"
