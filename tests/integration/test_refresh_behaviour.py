@@ -26,6 +26,7 @@ from pkgindex.errors import (
 )
 from pkgindex.index import refresh as index
 from pkgindex.index.add import add_files
+from pkgindex.index.remove import remove
 from pkgindex.index.render import FORMAT_VERSION
 from pkgindex.index.yank import set_yanked
 from pkgindex.stores.local import LocalStore
@@ -451,6 +452,41 @@ def test_a_second_replacement_keeps_the_first_in_the_history(
             "replaced-at": "2027-01-01T00:00:00.000000Z",
         },
     ]
+
+
+def test_a_removed_file_returns_only_with_its_bytes_and_restore(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    kept = tmp_path / "kept" / published.name
+    kept.parent.mkdir()
+    kept.write_bytes(published.read_bytes())
+    remove(LocalStore(root), "dace", ["1.0"], reason="leak", clock=at(T1))
+    assert not published.exists() and published.name not in entries(root, "dace")
+    with pytest.raises(ConflictError) as raised:
+        add_files(LocalStore(root), [kept], clock=at(T1))
+    assert raised.value.message == (
+        "dace/dace-1.0-py3-none-any.whl: this file was removed on 2026-06-07"
+    )
+    other = make_wheel(tmp_path / "other", "dace", "1.0", payload=b"rebuilt")
+    with pytest.raises(ConflictError) as raised:
+        add_files(LocalStore(root), [other], restore=True, clock=at(T1))
+    assert raised.value.message == (
+        "dace/dace-1.0-py3-none-any.whl: this filename was removed on 2026-06-07 and cannot "
+        "return with other bytes"
+    )
+    assert not published.exists()
+    published.write_bytes(b"a leftover of the removal")  # restore overwrites it
+    report = add_files(LocalStore(root), [kept], restore=True, clock=at(T1))
+    assert report.added == () and report.repaired == (published.name,)
+    assert published.read_bytes() == kept.read_bytes()
+    entry = entries(root, "dace")[published.name]
+    assert entry["hashes"]["sha256"] == sha256(kept)
+    assert "_pkgindex" not in page(root, "dace")  # the tombstone is gone
+    remove(LocalStore(root), "dace", ["1.0"], clock=at(T1))
+    report = add_files(LocalStore(root), [kept], restore=True, clock=at(T1))
+    assert report.added == (published.name,) and report.repaired == ()
+    assert published.read_bytes() == kept.read_bytes()
 
 
 def test_a_file_in_a_folder_but_not_yet_indexed_is_compared_by_bytes(
