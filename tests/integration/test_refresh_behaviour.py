@@ -512,12 +512,16 @@ def test_add_refuses_bad_files_and_writes_nothing(
     good = make_wheel(incoming, "dace", "2.0")
     before = snapshot(root)
     with pytest.raises(ValidationError) as raised:
-        add_files(LocalStore(root), [bad, good, incoming / "missing.whl", good], clock=at(T1))
+        add_files(
+            LocalStore(root), [bad, good, incoming / "missing.whl", good, tmp_path], clock=at(T1)
+        )
     messages = [problem.message for problem in raised.value.problems]
     assert messages[0] == f"{incoming / 'missing.whl'}: no such file"
     assert messages[1] == f"{good.name}: given twice"
-    assert messages[2].startswith(f"{bad.name}: ")
-    assert len(messages) == 3
+    assert messages[2] == f"{tmp_path}: a folder, not a distribution file"
+    assert raised.value.problems[2].hint == f"pass the files in it, e.g. {tmp_path}/*.whl"
+    assert messages[3].startswith(f"{bad.name}: ")
+    assert len(messages) == 4
     assert snapshot(root) == before
 
     report = add_files(LocalStore(root), [bad, good], skip_invalid=True, clock=at(T1))
