@@ -120,6 +120,8 @@ def test_nesting_is_limited() -> None:
     assert f"(nested more than {MAX_DEPTH} levels deep)" in damage(nested(MAX_DEPTH + 1))
     deep = b"[" * 100_000 + b"]" * 100_000  # deeper than the parser's own recursion limit
     assert f"(nested more than {MAX_DEPTH} levels deep)" in damage(deep)
+    # within the parser's limit, but the depth is counted no further than the limit
+    assert f"(nested more than {MAX_DEPTH} levels deep)" in damage(b"[" * 600 + b"]" * 600)
     assert root_state(b'{"projects": [], "x": ' + b"[" * 20 + b"]" * 20 + b"}") == RootState()
 
 
