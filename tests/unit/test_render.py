@@ -330,12 +330,14 @@ def test_a_root_page_has_these_exact_bytes() -> None:
     )
     state = {
         "format": 3,
+        "title": "Paketindex für GT4Py",
         "fingerprints": {"dace": "f1", "attrs": "f0"},
         "summaries": {"dace": {"version": "1.0", "files": 1}},
     }
     assert render_root_json(["dace"], state).decode() == (
         '{"meta": {"api-version": "1.1"},\n"projects": [\n{"name": "dace"}\n],\n'
-        '"_pkgindex": {"format": 3, "fingerprints": {\n"dace": "f1",\n"attrs": "f0"\n}, '
+        '"_pkgindex": {"format": 3, "title": "Paketindex für GT4Py", "fingerprints": {\n'
+        '"dace": "f1",\n"attrs": "f0"\n}, '
         '"summaries": {\n"dace": {"version": "1.0", "files": 1}\n}}\n}\n'
     )
     only_maps = {"summaries": {}, "fingerprints": {"dace": "f1"}}
@@ -360,12 +362,13 @@ def test_a_quarantined_page_keeps_removed_and_withheld_files_in_exact_bytes() ->
     project = Project.from_files(
         DACE.name,
         [_wheel("dace", "1.0", yanked="cassé")],
-        status=ProjectStatus(status="quarantined"),
+        status=ProjectStatus(status="quarantined", reason="logiciel malveillant ☠"),
         removed=[removed],
     )
     assert render_project_json(project).decode() == (
         '{"meta": {"api-version": "1.4"}, "name": "dace", "versions": [], '
-        '"project-status": {"status": "quarantined"}, "files": [\n\n], "_pkgindex": {'
+        '"project-status": {"status": "quarantined", "reason": "logiciel malveillant ☠"}, '
+        '"files": [\n\n], "_pkgindex": {'
         '"removed": [\n'
         f'{{"filename": "dace-0.9.tar.gz", "sha256": "{"4" * 64}", '
         '"removed-at": "2026-01-01T00:00:00.000000Z", "reason": "fuite de clé"}\n], '

@@ -85,7 +85,7 @@ def render_root_json(names: Iterable[str], state: dict[str, Any] | None = None) 
     Written one project per line: readable diffs, and the C encoder stays in use (an indented
     dump of thousands of projects goes through json's slow pure-Python path).
     """
-    projects = ",\n".join(json.dumps({"name": name}, ensure_ascii=False) for name in names)
+    projects = ",\n".join(json.dumps({"name": name}) for name in names)  # normalized: ASCII
     meta = json.dumps({"api-version": API_VERSION})
     lines = [f'{{"meta": {meta},', f'"projects": [\n{projects}\n]']
     if state:
@@ -95,7 +95,7 @@ def render_root_json(names: Iterable[str], state: dict[str, Any] | None = None) 
         for key in _PER_PROJECT:
             if key in state:
                 per_project = ",\n".join(
-                    f"{json.dumps(name)}: {json.dumps(value, ensure_ascii=False)}"
+                    f"{json.dumps(name)}: {json.dumps(value)}"  # names, versions, hashes: ASCII
                     for name, value in (state.get(key) or {}).items()
                 )
                 body += f'{", " if len(body) > 1 else ""}"{key}": {{\n{per_project}\n}}'
