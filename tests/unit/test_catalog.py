@@ -101,6 +101,53 @@ def test_a_page_of_another_project_or_not_json_is_damaged() -> None:
     assert "('files' must be a list)" in damage(b'{"name": "dace", "files": {}}')
 
 
+def page_with(**keys: Any) -> bytes:
+    return json.dumps({"name": "dace", "files": [ENTRY], **keys}).encode()
+
+
+@pytest.mark.parametrize(
+    ("keys", "why"),
+    [
+        ({"project-status": "archived"}, "('project-status' must be an object)"),
+        ({"project-status": {"status": "gone"}}, "(unknown project status 'gone')"),
+        ({"project-status": {}}, "(unknown project status None)"),
+        ({"project-status": {"status": "archived", "reason": 5}}, "('reason' must be a string)"),
+        ({"_pkgindex": {"removed": ["dace-0.9.tar.gz"]}}, "(a removed file must be an object)"),
+        ({"_pkgindex": {"removed": {}}}, "('removed' must be a list)"),
+        ({"_pkgindex": {"withheld": [7]}}, "'int' object has no attribute 'get'"),
+        ({"_pkgindex": {"removed": [{"filename": "dace-0.9.tar.gz", "sha256": "ab" * 32}]}},
+         "('removed-at' must be a JSON string)"),
+        ({"_pkgindex": {"removed": [{"filename": "dace-0.9.tar.gz", "sha256": "x",
+                                     "removed-at": "2025-01-02T03:04:05.000000Z"}]}},
+         "(dace-0.9.tar.gz: removed sha256 'x' is not 64 hex digits)"),
+    ],
+)  # fmt: skip
+def test_a_damaged_status_or_private_list_is_named(keys: dict[str, Any], why: str) -> None:
+    assert why in damage(page_with(**keys))
+
+
+def test_status_and_tombstones_are_read_back() -> None:
+    removed = {
+        "filename": "dace-0.9.tar.gz",
+        "sha256": "cd" * 32,
+        "removed-at": "2025-01-02T03:04:05.000000Z",
+        "reason": "leak",
+    }
+    project = project_from_json(
+        page_with(**{"project-status": {"status": "archived", "reason": "done"},
+                     "_pkgindex": {"removed": [removed, {**removed, "reason": None}]}}),
+        name=NAME,
+        origin="x",
+    )  # fmt: skip
+    assert project.status is not None and project.status.status == "archived"
+    assert project.status.reason == "done"
+    assert [(t.filename, t.sha256, t.reason) for t in project.removed] == [
+        ("dace-0.9.tar.gz", "cd" * 32, "leak"),
+        ("dace-0.9.tar.gz", "cd" * 32, None),
+    ]
+    assert project.removed[0].removed_at.isoformat() == "2025-01-02T03:04:05+00:00"
+
+
 def test_false_core_metadata_means_none() -> None:
     (file,) = project_from_json(document(**{"core-metadata": False}), name=NAME, origin="x").files
     assert file.metadata_sha256 is None
