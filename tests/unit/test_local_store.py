@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,21 @@ from pkgindex.stores.local import (
 
 @pytest.fixture(scope="module")
 def dead_pid() -> int:
-    """The process id of a process that has exited (and was collected)."""
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+    """A process id no process can have (above Linux's largest pid_max, 2**22): signalling it
+    never reaches anyone, even if a planted bug sends a real signal."""
+    return 2**22 + 1
+
+
+@pytest.fixture
+def live_pid() -> Iterator[int]:
+    """A process of our own that stays alive while the test runs (and is collected after)."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        yield child.pid
+        assert child.poll() is None, "the live writer was signalled"
+    finally:
+        child.kill()
+        child.wait()
 
 
 def temporary(folder: Path, name: str, pid: int) -> Path:
@@ -90,10 +102,12 @@ def test_stale_temporaries_are_removed_only_under_the_lock(tmp_path: Path, dead_
     assert late.exists()
 
 
-def test_remove_if_stale_reads_the_writer_from_the_name(tmp_path: Path, dead_pid: int) -> None:
+def test_remove_if_stale_reads_the_writer_from_the_name(
+    tmp_path: Path, dead_pid: int, live_pid: int
+) -> None:
     assert remove_if_stale(temporary(tmp_path, "a.whl", dead_pid)) is True
     assert remove_if_stale(temporary(tmp_path, "b.whl", os.getpid())) is False
-    assert remove_if_stale(temporary(tmp_path, "c.whl", 1)) is False  # init is alive
+    assert remove_if_stale(temporary(tmp_path, "c.whl", live_pid)) is False
     odd = tmp_path / ".odd.tmp"
     odd.write_bytes(b"")
     assert remove_if_stale(odd) is False and odd.exists()
@@ -107,7 +121,7 @@ def test_remove_if_stale_reads_the_writer_from_the_name(tmp_path: Path, dead_pid
     thread = threading.get_ident()
     assert names == [
         f".b.whl.{os.getpid()}.{thread}.tmp",
-        f".c.whl.1.{thread}.tmp",
+        f".c.whl.{live_pid}.{thread}.tmp",
         ".odd.tmp",
         ".x.whl.pid.1.tmp",
     ]
