@@ -298,7 +298,7 @@ def remove_if_stale(path: Path) -> bool:
     Only called under the index lock, so a live writer of this index cannot own it.
     """
     try:
-        pid = int(path.name.rsplit(".", 3)[-3])
+        pid = int(path.name.split(".")[-3])
     except (ValueError, IndexError):
         return False
     if pid == os.getpid() or _alive(pid):
@@ -312,7 +312,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # another user's process: alive
     return True
 
 
