@@ -194,3 +194,20 @@ def test_a_damaged_root_page_is_as_good_as_none() -> None:
     )
     assert state.names == ("a",) and state.fingerprints == {"a": "f"}
     assert RootState(private={"fingerprints": "nonsense"}).fingerprints == {}
+
+
+def test_damaged_summaries_in_the_root_state_are_left_out() -> None:
+    state = RootState(
+        private={
+            "summaries": {
+                "a": {"version": "1.0", "files": 2, "requires": ["b"]},
+                "b": {"version": "1.0"},
+                "c": "not an object",
+                "d": {"files": 1, "status": "gone"},
+                "e": {"files": 0},
+            }
+        }
+    )
+    assert list(state.summaries) == ["a", "e"]
+    assert state.summaries["a"].requires == ("b",) and state.summaries["a"].files == 2
+    assert RootState(private={"summaries": ["a"]}).summaries == {}

@@ -127,7 +127,7 @@ class RootState:
             try:
                 found[name] = ProjectSummary.from_json(name, entry)
             except (ValueError, KeyError, TypeError, AttributeError):
-                continue
+                continue  # mutate: skip (the loop body's last statement: pass is the same)
         return found
 
 
