@@ -148,6 +148,12 @@ def test_status_and_tombstones_are_read_back() -> None:
     assert project.removed[0].removed_at.isoformat() == "2025-01-02T03:04:05+00:00"
 
 
+def test_a_size_is_any_whole_number_of_bytes() -> None:
+    for size in (0, 1, 2**40):
+        (file,) = project_from_json(document(size=size), name=NAME, origin="x").files
+        assert file.size == size
+
+
 def test_false_core_metadata_means_none() -> None:
     (file,) = project_from_json(document(**{"core-metadata": False}), name=NAME, origin="x").files
     assert file.metadata_sha256 is None
