@@ -147,6 +147,23 @@ def test_a_warm_run_reads_and_writes_nothing(root: Path) -> None:
     assert snapshot(root) == before
 
 
+def test_a_warm_run_does_not_read_the_catalog_of_an_unchanged_folder(root: Path) -> None:
+    """Proof that nothing is read: catalog pages damaged in place (same size, so the same
+    fingerprint) go unnoticed until --verify reads every folder."""
+    for catalog in root.glob("*/index.json"):
+        garble(catalog)
+    before = snapshot(root)
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert (report.written, report.indexed, report.dropped) == ((), (), ())
+    assert snapshot(root) == before
+    with pytest.raises(ValidationError) as raised:
+        index.generate(LocalStore(root), verify=True, clock=at(T1))
+    assert sorted(p.message.split(":")[0] for p in raised.value.problems) == [
+        str(root / "dace" / "index.json"),
+        str(root / "ghex" / "index.json"),
+    ]
+
+
 def test_a_new_file_is_the_only_one_read(root: Path, make_wheel: MakeWheel) -> None:
     for wheel in root.glob("*/*.whl"):
         garble(wheel)

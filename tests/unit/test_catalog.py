@@ -154,6 +154,13 @@ def test_a_size_is_any_whole_number_of_bytes() -> None:
         assert file.size == size
 
 
+def test_a_long_reason_is_cut_at_200_characters() -> None:
+    name = "x" * 300
+    why = f"it describes project {name!r}, not 'dace'"
+    message = damage(document().replace(b'"name": "dace"', f'"name": "{name}"'.encode()))
+    assert message == f"dace/index.json: the catalog page is damaged ({why[:200]})"
+
+
 def test_false_core_metadata_means_none() -> None:
     (file,) = project_from_json(document(**{"core-metadata": False}), name=NAME, origin="x").files
     assert file.metadata_sha256 is None
