@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,11 +26,12 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import refresh as index
+from pkgindex.index import scancache
 from pkgindex.index.add import add_files
 from pkgindex.index.remove import remove
 from pkgindex.index.render import FORMAT_VERSION
 from pkgindex.index.yank import set_yanked
-from pkgindex.stores.local import LocalStore
+from pkgindex.stores.local import RACY_NS, LocalStore
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 T1 = datetime(2026, 6, 7, 8, 9, 10, tzinfo=UTC)
@@ -162,6 +164,24 @@ def test_a_warm_run_does_not_read_the_catalog_of_an_unchanged_folder(root: Path)
         str(root / "dace" / "index.json"),
         str(root / "ghex" / "index.json"),
     ]
+
+
+def test_a_new_url_relists_remembered_folders_and_forgets_the_ones_written(
+    tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    root = tmp_path / "index"
+    for name in ("alpha", "bravo"):
+        make_wheel(root / name, name, "1.0")
+    index.generate(LocalStore(root), clock=at(T0))
+    time.sleep(RACY_NS / 1e9 + 0.1)  # old enough to be stamped
+    assert index.generate(LocalStore(root), clock=at(T0)).written == ()
+    assert sorted(scancache.load(LocalStore(root))) == ["alpha", "bravo"]  # taken unlisted next
+    report = index.generate(LocalStore(root), url="https://new.example/simple/", clock=at(T1))
+    assert sorted(report.written) == [
+        "alpha/index.html", "bravo/index.html", "index.html", "index.json",
+    ]  # fmt: skip
+    assert "https://new.example/simple/" in (root / "alpha" / "index.html").read_text()
+    assert scancache.load(LocalStore(root)) == {}  # written: their stamps changed
 
 
 def test_a_new_file_is_the_only_one_read(root: Path, make_wheel: MakeWheel) -> None:
