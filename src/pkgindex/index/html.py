@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Iterable, Sequence
+from datetime import UTC
 from html import escape
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -19,7 +20,6 @@ from pkgindex.index.model import (
     Project,
     ProjectSummary,
     SiteInfo,
-    format_upload_time,
     latest_version,
 )
 from pkgindex.index.render import api_version, file_url, project_url
@@ -96,12 +96,12 @@ autocomplete="off" hidden>
 
 
 def _project_row(summary: ProjectSummary) -> str:
-    uploaded = _e(_when(summary)) if summary.last_upload else ""
+    name = _e(summary.name)
     status = f'<span class="badge note">{_e(summary.status)}</span>' if summary.status else ""
     return (
-        f'<tr data-name="{_e(summary.name)}"><td><a href="{_e(project_url(summary.name))}">'
-        f"{_e(summary.name)}</a></td><td>{_e(summary.version or '')}</td>"
-        f'<td class="num">{summary.files}</td><td class="when">{uploaded}</td>'
+        f'<tr data-name="{name}"><td><a href="{_e(project_url(summary.name))}">'
+        f"{name}</a></td><td>{_e(summary.version or '')}</td>"
+        f'<td class="num">{summary.files}</td><td class="when">{_when(summary)}</td>'
         f"<td>{status}</td></tr>"
     )
 
@@ -300,8 +300,13 @@ def _status_banner(project: Project) -> str:
 
 
 def _when(item: IndexFile | ProjectSummary) -> str:
+    """The upload time to the minute, in UTC: digits, dashes, a space and a colon."""
     moment = item.upload_time if isinstance(item, IndexFile) else item.last_upload
-    return format_upload_time(moment)[:16].replace("T", " ") if moment else ""
+    if moment is None:
+        return ""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(sep=" ", timespec="minutes")[:16]
 
 
 def _with_slash(url: str) -> str:
