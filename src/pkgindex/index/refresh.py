@@ -180,20 +180,10 @@ def write_project(store: Store, project: Project, etags: Mapping[str, str | None
     def merge(
         theirs: RootState,
     ) -> tuple[list[str], dict[str, str], dict[str, ProjectSummary]]:
-        return (
-            sorted({*theirs.names, *names}),
-            {**theirs.fingerprints, **ours},
-            {**theirs.summaries, **our_summaries},
-        )
+        return sorted({*theirs.names, *names}), {**theirs.fingerprints, **ours}, our_summaries
 
     written += pages.write_root(
-        store,
-        state,
-        names,
-        site,
-        {**state.fingerprints, **ours},
-        {**state.summaries, **our_summaries},
-        merge=merge,
+        store, state, names, site, {**state.fingerprints, **ours}, our_summaries, merge=merge
     )
     return written
 
@@ -283,17 +273,13 @@ def refresh_folders(
     def merge(
         theirs: RootState,
     ) -> tuple[list[str], dict[str, str], dict[str, ProjectSummary]]:
-        merged = sorted({*theirs.names, *names})
-        return (
-            merged,
-            {**theirs.fingerprints, **ours},
-            {**theirs.summaries, **our_summaries},
-        )
+        return sorted({*theirs.names, *names}), {**theirs.fingerprints, **ours}, our_summaries
 
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
     if not _root_unchanged(state, names, fingerprints, jobs, full_render):
-        summaries = {**state.summaries, **our_summaries}
-        written += pages.write_root(store, state, names, site, fingerprints, summaries, merge=merge)
+        written += pages.write_root(
+            store, state, names, site, fingerprints, our_summaries, merge=merge
+        )
     return GenerateReport(
         projects=tuple(names),
         indexed=tuple(indexed),
