@@ -152,11 +152,12 @@ def _write_root_once(
     fingerprints: Mapping[str, str],
     summaries: Mapping[str, ProjectSummary],
 ) -> list[str]:
-    previous = None
+    rows: Mapping[str, str] = {}
     if PAGE_HTML in state.etags and same_site(state, site):
         found = store.read(PAGE_HTML, max_size=CATALOG_LIMIT)
         if found is not None and found.etag == state.etags[PAGE_HTML]:
-            previous = Previous(state=state, rows=root_rows(found.data))
+            rows = root_rows(found.data)
+    previous = Previous(state=state, rows=rows)
     written = []
     rendered = root_pages(store, names, site, fingerprints, summaries, previous=previous)
     for name, data in rendered.items():
@@ -169,8 +170,8 @@ def _write_root_once(
 class Previous:
     """The root pages as a run read them: the lines it may keep."""
 
-    state: RootState
-    rows: Mapping[str, str]  # of the HTML page, by project name
+    state: RootState  # its summaries serve the projects the run did not change
+    rows: Mapping[str, str]  # of the HTML page, by project name (none: render every row)
 
 
 def root_pages(
@@ -182,15 +183,14 @@ def root_pages(
     *,
     previous: Previous | None = None,
 ) -> dict[str, bytes]:
-    """The root pages. A project's line comes from ``summaries``; else, with ``previous`` (the
-    root as read, rendered in this format for this site), its lines there are kept as they are
-    (so a run that changed one project renders one line of each page, not thousands); else
-    from the project's catalog page.
+    """The root pages. A project's line comes from ``summaries``; else from ``previous`` (the
+    root as read): its lines there are kept as they are where the HTML page was rendered in
+    this format for this site (so a run that changed one project renders one line of each
+    page, not thousands), else rendered from its summary there; else from its catalog page.
     """
     kept = previous.state.private.get("summaries") if previous else None
     kept = kept if isinstance(kept, dict) else {}
     rows = previous.rows if previous else {}
-    known = previous.state.summaries if previous else {}
     json_lines: dict[str, Any] = {}
     html_rows: list[str] = []
     for name in names:
@@ -199,7 +199,9 @@ def root_pages(
             json_lines[name] = kept[name]
             html_rows.append(rows[name])
             continue
-        line = line or known.get(name) or summarize(store, name)
+        if line is None and previous is not None:
+            line = previous.state.summaries.get(name)  # validated, read once
+        line = line or summarize(store, name)
         json_lines[name] = line.to_json()
         html_rows.append(project_row(line))
     private = {**site_state(site), "fingerprints": dict(fingerprints), "summaries": json_lines}
