@@ -168,6 +168,7 @@ def run_generate(args: argparse.Namespace) -> int:
     if report.skipped:
         parts.append(f"{plural(len(report.skipped), 'problem')} skipped")
     summary = f"{', '.join(parts)} in {time.monotonic() - started:.1f} s"
+    written = [store.describe(key) for key in report.written] if args.json or args.verbose else []
     emit(
         args,
         {
@@ -175,11 +176,11 @@ def run_generate(args: argparse.Namespace) -> int:
             "projects": list(report.projects),
             "indexed": list(report.indexed),
             "dropped": list(report.dropped),
-            "written": [store.describe(key) for key in report.written],
+            "written": written,
             "skipped": [problem.message for problem in report.skipped],
         },
         [summary],
-        details=[f"written {store.describe(key)}" for key in report.written],
+        details=[f"written {path}" for path in written],
     )
     return EXIT_PARTIAL if report.skipped else EXIT_OK
 
