@@ -85,22 +85,28 @@ def render_root_json(names: Iterable[str], state: dict[str, Any] | None = None) 
     Written one project per line: readable diffs, and the C encoder stays in use (an indented
     dump of thousands of projects goes through json's slow pure-Python path).
     """
-    projects = ",\n".join(json.dumps({"name": name}) for name in names)  # normalized: ASCII
-    meta = json.dumps({"api-version": API_VERSION})
+    encode, text = _ENCODE_ASCII, _ENCODE_TEXT
+    projects = ",\n".join([f'{{"name": {encode(name)}}}' for name in names])
+    meta = encode({"api-version": API_VERSION})
     lines = [f'{{"meta": {meta},', f'"projects": [\n{projects}\n]']
     if state:
         private = {key: value for key, value in state.items() if key not in _PER_PROJECT}
         lines[-1] += ","
-        body = json.dumps(private, ensure_ascii=False)[:-1]
+        body = text(private)[:-1]
         for key in _PER_PROJECT:
             if key in state:
                 per_project = ",\n".join(
-                    f"{json.dumps(name)}: {json.dumps(value)}"  # names, versions, hashes: ASCII
-                    for name, value in (state.get(key) or {}).items()
+                    [f"{encode(name)}: {text(value)}" for name, value in (state[key] or {}).items()]
                 )
                 body += f'{", " if len(body) > 1 else ""}"{key}": {{\n{per_project}\n}}'
         lines.append(f'"{PRIVATE_KEY}": {body}}}')
     return ("\n".join(lines) + "\n}\n").encode("utf-8")
+
+
+# json.dumps makes a new encoder for every call with other than default options: these are made
+# once (they hold no state between calls)
+_ENCODE_ASCII = json.JSONEncoder().encode
+_ENCODE_TEXT = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _json_file(file: IndexFile) -> dict[str, Any]:

@@ -57,7 +57,7 @@ class LocalStore:
         return f"{os.path.realpath(self.root)}\0{status.st_dev}:{status.st_ino}"
 
     def describe(self, key: str) -> str:
-        return str(self.root / key)
+        return os.path.join(self.root, key)  # no Path per key: a cold run describes thousands
 
     def exists(self) -> bool:
         return self.root.is_dir()
