@@ -184,6 +184,27 @@ def test_a_new_url_relists_remembered_folders_and_forgets_the_ones_written(
     assert scancache.load(LocalStore(root)) == {}  # written: their stamps changed
 
 
+def test_a_skipped_problem_is_reported_by_every_later_run(
+    tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    """A broken link is found by listing its folder: the scan cache must not let a later run
+    take that folder unlisted, or a strict run would pass without reporting it."""
+    root = tmp_path / "index"
+    for name in ("alpha", "bravo"):
+        make_wheel(root / name, name, "1.0")
+    (root / "bravo" / "bravo-9.0-py3-none-any.whl").symlink_to(root / "missing.whl")
+    broken = "bravo/bravo-9.0-py3-none-any.whl: a broken symbolic link"
+    report = index.generate(LocalStore(root), skip_invalid=True, clock=at(T0))
+    assert [p.message for p in report.skipped] == [broken]
+    time.sleep(RACY_NS / 1e9 + 0.1)  # old enough to be stamped
+    report = index.generate(LocalStore(root), skip_invalid=True, clock=at(T0))
+    assert [p.message for p in report.skipped] == [broken]
+    assert scancache.load(LocalStore(root)) == {}
+    with pytest.raises(PkgIndexError) as raised:
+        index.generate(LocalStore(root), clock=at(T0))
+    assert raised.value.message == broken
+
+
 def test_a_new_file_is_the_only_one_read(root: Path, make_wheel: MakeWheel) -> None:
     for wheel in root.glob("*/*.whl"):
         garble(wheel)

@@ -122,7 +122,11 @@ def generate(
 
 def _to_remember(folders: Sequence[Folder], report: GenerateReport) -> dict[str, tuple[str, str]]:
     """The folders the next run may take unlisted: those with a stamp that this run did not
-    write into (writing changed their stamp: the next run lists them once more)."""
+    write into (writing changed their stamp: the next run lists them once more). None after a
+    run that skipped problems: a problem found by listing a folder (a broken link) is not in
+    its fingerprint, and every run must report it again."""
+    if report.skipped:
+        return {}
     written = {key.partition("/")[0] for key in report.written}
     return {
         folder.name: (folder.stamp, folder.fingerprint)
