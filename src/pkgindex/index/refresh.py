@@ -54,7 +54,8 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 
 ATTEMPTS = 12  # runs of a refresh whose conditional page writes lost a race to another writer
-_PARALLEL_FOLDERS = 64  # folders to write; fewer are written by this process
+# folders to write; fewer are written by this process (either way, the same bytes)
+_PARALLEL_FOLDERS = 64  # mutate: skip (a speed threshold)
 CATALOG_LIMIT = MAX_CATALOG_SIZE  # bytes: a project's index.json larger than this is refused
 
 
@@ -247,7 +248,12 @@ def refresh_folders(
         ):
             continue  # same files, same sizes, pages in place: nothing to read or write
         if not folder.listed:  # taken from the scan cache: list it now
-            relisted, more = scan_folder(store, folder.name, trusted=True, stamp=folder.stamp)
+            relisted, more = scan_folder(
+                store,
+                folder.name,
+                trusted=True,  # mutate: skip (trusted names are normalized: checking passes)
+                stamp=folder.stamp,
+            )
             problems += more
             if relisted is None:
                 continue
@@ -331,7 +337,7 @@ def _read_files(
     keys = list(wanted)
     with store.local_paths(keys) as paths:
         results = inspect_many([paths[key] for key in keys], progress, workers)
-        for key, result in zip(keys, results, strict=True):
+        for key, result in zip(keys, results, strict=True):  # mutate: skip (equal lengths)
             folder = wanted[key]
             filename = key.rpartition("/")[2]
             entry = catalogs[folder.name].files.get(filename)
@@ -383,13 +389,14 @@ def _run_writes(
     processes where the store can write from them (rendering and creating small files costs
     CPU), and to threads otherwise (a bucket's writes wait on the network)."""
     write = functools.partial(_write_folder, store, site, on_index)
-    if len(jobs) < _PARALLEL_FOLDERS or workers.count < 2:
+    # serial, processes or threads: the same bytes, at different speeds
+    if len(jobs) < _PARALLEL_FOLDERS or workers.count < 2:  # mutate: skip (speed only)
         return [write(job) for job in jobs]
-    if store.writes_in_processes:
+    if store.writes_in_processes:  # mutate: skip (speed only)
         return list(workers.map(write, jobs))
     from concurrent.futures import ThreadPoolExecutor  # deferred: only for big batches
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:  # mutate: skip (speed only)
         return list(pool.map(write, jobs))
 
 

@@ -27,7 +27,8 @@ from pkgindex.errors import (
 from pkgindex.stores.base import ANY, Listing, ObjectInfo, RootListing, Versioned, check_key
 
 _COPY_BUFFER = 1 << 20  # mutate: skip (a buffer size: any, even 0, copies every byte)
-RACY_NS = 1_000_000_000  # a folder changed this recently has no stamp (see list_root)
+# a folder changed this recently has no stamp (see list_root)
+RACY_NS = 1_000_000_000  # mutate: skip (a nanosecond more or less)
 
 
 class LocalStore:
@@ -98,8 +99,9 @@ class LocalStore:
                     folders.append(name)
                     if not entry.is_symlink():
                         self._checked.add(name)  # saves list_folder an lstat
-                        status = entry.stat(follow_symlinks=False)
-                        if max(status.st_mtime_ns, status.st_ctime_ns) < recent:
+                        status = entry.stat(follow_symlinks=False)  # mutate: skip (not a link)
+                        changed = max(status.st_mtime_ns, status.st_ctime_ns)
+                        if changed < recent:  # mutate: skip (the nanosecond at the edge)
                             stamps[name] = (
                                 f"{status.st_ino}:{status.st_mtime_ns}:{status.st_ctime_ns}"
                             )
