@@ -270,3 +270,29 @@ def test_same_site_compares_format_title_and_url() -> None:
     assert not same_site(state, SiteInfo(title="Tests", url=None))
     assert not same_site(state, SiteInfo(title="Other", url=SITE.url))
     assert not same_site(RootState(private={**site_state(SITE), "format": 0}), SITE)
+
+
+def test_unchanged_projects_keep_their_root_rows_as_they_were(tmp_path: Path) -> None:
+    """A run that changes one project renders one row: the others are kept byte for byte
+    (shown here by a row edited on disk), unless the site changed (then all are rendered)."""
+    store = LocalStore(tmp_path)
+    a_root(store, ["alpha", "bravo"])
+    page = tmp_path / "index.html"
+    html = page.read_text()
+    row = next(line for line in html.splitlines() if 'data-name="alpha"' in line)
+    assert '<td class="num">0</td>' in row
+    page.write_text(html.replace(row, row.replace('"num">0<', '"num">7<')))
+    charlie = ProjectSummary(name=NormalizedName("charlie"), version="1.0", files=2)
+    written = write_root(
+        store, read_root_state(store), ["alpha", "bravo", "charlie"], SITE, {}, {"charlie": charlie}
+    )
+    assert written == ["index.html", "index.json"]
+    rows = [line for line in page.read_text().splitlines() if "data-name=" in line]
+    assert [r.split('data-name="')[1].split('"')[0] for r in rows] == ["alpha", "bravo", "charlie"]
+    assert '"num">7<' in rows[0] and '"num">2<' in rows[2]
+    summaries = read_root_state(store).summaries
+    assert summaries["charlie"] == charlie and summaries["alpha"].files == 0
+    other = SiteInfo(title="Other", url=SITE.url)
+    write_root(store, read_root_state(store), ["alpha", "bravo", "charlie"], other, {}, {})
+    rows = [line for line in page.read_text().splitlines() if "data-name=" in line]
+    assert '"num">0<' in rows[0] and '"num">2<' in rows[2]  # rendered again from summaries
