@@ -547,6 +547,24 @@ def test_a_removed_file_returns_only_with_its_bytes_and_restore(
     assert published.read_bytes() == kept.read_bytes()
 
 
+def test_adding_the_original_bytes_repairs_a_missing_or_damaged_published_file(
+    root: Path, tmp_path: Path
+) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    original = tmp_path / published.name
+    original.write_bytes(published.read_bytes())
+    before = page(root, "dace")
+    for damage in (lambda: published.unlink(), lambda: garble(published)):
+        damage()
+        report = add_files(LocalStore(root), [original], clock=at(T1))
+        assert (report.added, report.unchanged) == ((), ())
+        assert report.repaired == (published.name,)
+        assert published.read_bytes() == original.read_bytes()
+        assert page(root, "dace") == before  # the catalog (and its upload time) stays
+    report = add_files(LocalStore(root), [original], clock=at(T1))
+    assert report.unchanged == (published.name,) and report.repaired == ()
+
+
 def test_a_file_in_a_folder_but_not_yet_indexed_is_compared_by_bytes(
     root: Path, tmp_path: Path, make_wheel: MakeWheel
 ) -> None:
