@@ -28,7 +28,7 @@ from typing import BinaryIO, Final, Literal, Protocol
 from pkgindex.errors import PkgIndexError
 from pkgindex.errors import StaleError as StaleError  # part of the protocol
 
-ANY: Final = "*"
+ANY: Final = "*"  # mutate: skip (a sentinel: any string no real ETag is will do)
 """``replace(..., etag=ANY)``: replace whatever is there (or create it)."""
 
 JSON_ROOT: Final = "_json"
