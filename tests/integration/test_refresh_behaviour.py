@@ -23,13 +23,16 @@ from pkgindex.errors import (
     IntegrityError,
     InvalidDistributionError,
     PkgIndexError,
+    StaleError,
     ValidationError,
 )
 from pkgindex.index import refresh as index
 from pkgindex.index import scancache
 from pkgindex.index.add import add_files
+from pkgindex.index.catalog import RootState
 from pkgindex.index.remove import remove
 from pkgindex.index.render import FORMAT_VERSION
+from pkgindex.index.scan import scan_root
 from pkgindex.index.yank import set_yanked
 from pkgindex.stores.local import RACY_NS, LocalStore
 
@@ -563,6 +566,58 @@ def test_adding_the_original_bytes_repairs_a_missing_or_damaged_published_file(
         assert page(root, "dace") == before  # the catalog (and its upload time) stays
     report = add_files(LocalStore(root), [original], clock=at(T1))
     assert report.unchanged == (published.name,) and report.repaired == ()
+
+
+def test_a_removed_file_put_back_in_its_folder_is_refused(root: Path, tmp_path: Path) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    kept = published.read_bytes()
+    remove(LocalStore(root), "dace", ["1.0"], clock=at(T1))
+    published.write_bytes(kept)
+    with pytest.raises(ConflictError) as raised:
+        index.generate(LocalStore(root), clock=at(T1))
+    assert raised.value.message == (
+        "dace/dace-1.0-py3-none-any.whl: this file was removed on 2026-06-07"
+    )
+    report = index.generate(LocalStore(root), skip_invalid=True, clock=at(T1))
+    assert [p.message for p in report.skipped] == [raised.value.message]
+    assert published.name not in entries(root, "dace")
+
+
+def test_a_catalog_removed_after_the_scan_is_a_lost_race(root: Path) -> None:
+    store = LocalStore(root)
+    folders, problems = scan_root(store)
+    assert problems == []
+    (root / "dace" / "index.json").unlink()  # another writer, between scan and read
+    with pytest.raises(StaleError) as raised:
+        index.refresh_folders(
+            store,
+            folders,
+            state=RootState(),  # no fingerprints: every folder is read
+            all_names=["dace", "ghex"],
+            batch=index.Batch(),
+            problems=[],
+            verify=False,
+            skip_invalid=False,
+            clock=at(T1),
+        )
+    assert raised.value.message == f"{root / 'dace' / 'index.json'}: removed by another writer"
+
+
+def test_a_link_broken_behind_a_remembered_folder_is_found_when_it_is_listed(
+    tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    root = tmp_path / "index"
+    make_wheel(root / "alpha", "alpha", "1.0")
+    target = make_wheel(root / ".store", "alpha", "2.0")  # a dot-folder is not a project
+    (root / "alpha" / target.name).symlink_to(target)
+    index.generate(LocalStore(root), clock=at(T0))
+    time.sleep(RACY_NS / 1e9 + 0.1)  # old enough to be stamped
+    index.generate(LocalStore(root), clock=at(T0))
+    assert list(scancache.load(LocalStore(root))) == ["alpha"]
+    target.unlink()  # alpha's own entries are unchanged: its stamp too
+    with pytest.raises(PkgIndexError) as raised:
+        index.generate(LocalStore(root), url="https://new.example/", clock=at(T1))
+    assert raised.value.message == f"alpha/{target.name}: a broken symbolic link"
 
 
 def test_a_file_in_a_folder_but_not_yet_indexed_is_compared_by_bytes(

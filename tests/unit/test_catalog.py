@@ -18,6 +18,7 @@ from pkgindex.index.catalog import (
     project_from_json,
     root_state,
 )
+from pkgindex.index.model import ProjectSummary
 
 NAME = NormalizedName("dace")
 ENTRY: dict[str, Any] = {
@@ -224,3 +225,15 @@ def test_damaged_summaries_in_the_root_state_are_left_out() -> None:
     assert list(state.summaries) == ["a", "e"]
     assert state.summaries["a"].requires == ("b",) and state.summaries["a"].files == 2
     assert RootState(private={"summaries": ["a"]}).summaries == {}
+
+
+def test_summaries_are_read_once_and_do_not_change_equality() -> None:
+    data = (
+        b'{"projects": [{"name": "a"}], "_pkgindex": {"summaries": {"a": {"version": "1", '
+        b'"files": 1}}}}'
+    )
+    state, other = root_state(data), root_state(data)
+    first = state.summaries
+    assert state.summaries is first  # cached, not parsed again
+    assert dict(first) == {"a": ProjectSummary(name=NormalizedName("a"), version="1", files=1)}
+    assert state == other  # whether or not its summaries were read

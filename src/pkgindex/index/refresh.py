@@ -51,7 +51,7 @@ from pkgindex.stores.base import ANY, Store
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-T = TypeVar("T")
+T = TypeVar("T")  # mutate: skip (a type variable's name)
 
 ATTEMPTS = 12  # runs of a refresh whose conditional page writes lost a race to another writer
 # folders to write; fewer are written by this process (either way, the same bytes)
