@@ -208,6 +208,28 @@ def test_a_skipped_problem_is_reported_by_every_later_run(
     assert raised.value.message == broken
 
 
+def test_a_warm_run_leaves_the_root_pages_as_they_are(root: Path) -> None:
+    """Nothing changed, so the root pages are not even rendered: bytes no run would write
+    (an extra newline) stay."""
+    for name in ("index.html", "index.json"):
+        (root / name).write_bytes((root / name).read_bytes() + b"\n")
+    before = snapshot(root)
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert report.written == ()
+    assert snapshot(root) == before
+
+
+def test_add_to_an_index_without_root_pages_lists_every_project(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    for name in ("index.html", "index.json"):
+        (root / name).unlink()
+    new = make_wheel(tmp_path / "incoming", "numpy", "2.0")
+    add_files(LocalStore(root), [new], clock=at(T1))
+    listed = [entry["name"] for entry in json.loads((root / "index.json").read_bytes())["projects"]]
+    assert listed == ["dace", "ghex", "numpy"]
+
+
 def test_a_new_file_is_the_only_one_read(root: Path, make_wheel: MakeWheel) -> None:
     for wheel in root.glob("*/*.whl"):
         garble(wheel)
