@@ -642,6 +642,41 @@ def test_a_link_broken_behind_a_remembered_folder_is_found_when_it_is_listed(
     assert raised.value.message == f"alpha/{target.name}: a broken symbolic link"
 
 
+def test_a_file_installers_would_prefer_to_a_published_one_is_refused(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    wheel = make_wheel(tmp_path / "build", "dace", "1.0", filename="dace-1.0-1-py3-none-any.whl")
+    before = snapshot(root)
+    with pytest.raises(ConflictError) as raised:
+        add_files(LocalStore(root), [wheel], clock=at(T1))
+    assert raised.value.message == (
+        "dace-1.0-1-py3-none-any.whl: installers would choose it over the published "
+        "dace-1.0-py3-none-any.whl (a higher build tag), so dace==1.0 would install other bytes"
+    )
+    assert snapshot(root) == before
+    report = add_files(LocalStore(root), [wheel], skip_invalid=True, clock=at(T1))
+    assert report.added == () and [p.message for p in report.skipped] == [raised.value.message]
+    assert snapshot(root) == before
+    report = add_files(LocalStore(root), [wheel], replace=True, clock=at(T1))
+    assert report.added == (wheel.name,)
+    assert set(entries(root, "dace")) == {
+        "dace-1.0-py3-none-any.whl", "dace-1.0-1-py3-none-any.whl", "dace-1!0.5-py3-none-any.whl",
+    }  # fmt: skip
+
+
+def test_a_refused_file_is_skipped_not_added(root: Path, tmp_path: Path) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    kept = tmp_path / published.name
+    kept.write_bytes(published.read_bytes())
+    remove(LocalStore(root), "dace", ["1.0"], clock=at(T1))
+    report = add_files(LocalStore(root), [kept], skip_invalid=True, clock=at(T1))
+    assert report.added == () and report.repaired == ()
+    assert [p.message for p in report.skipped] == [
+        "dace/dace-1.0-py3-none-any.whl: this file was removed on 2026-06-07"
+    ]
+    assert not published.exists() and published.name not in entries(root, "dace")
+
+
 def test_a_file_in_a_folder_but_not_yet_indexed_is_compared_by_bytes(
     root: Path, tmp_path: Path, make_wheel: MakeWheel
 ) -> None:
