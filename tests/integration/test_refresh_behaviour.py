@@ -230,6 +230,30 @@ def test_add_to_an_index_without_root_pages_lists_every_project(
     assert listed == ["dace", "ghex", "numpy"]
 
 
+def test_a_remembered_folder_whose_links_all_broke_is_no_project_when_listed(
+    tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    root = tmp_path / "index"
+    store = root / ".store"  # a dot-folder is not a project
+    target = make_wheel(store, "alpha", "1.0")
+    (root / "alpha").mkdir()
+    (root / "alpha" / target.name).symlink_to(target)
+    index.generate(LocalStore(root), clock=at(T0))
+    (root / "alpha" / "index.json").rename(store / "index.json")
+    (root / "alpha" / "index.json").symlink_to(store / "index.json")
+    time.sleep(RACY_NS / 1e9 + 0.1)  # old enough to be stamped
+    assert index.generate(LocalStore(root), clock=at(T0)).written == ()
+    assert list(scancache.load(LocalStore(root))) == ["alpha"]
+    for path in (target, store / "index.json"):
+        path.unlink()  # alpha's own entries are unchanged: its stamp too
+    with pytest.raises(ValidationError) as raised:
+        index.generate(LocalStore(root), url="https://new.example/", clock=at(T1))
+    assert sorted(p.message for p in raised.value.problems) == [
+        f"alpha/{target.name}: a broken symbolic link",
+        "alpha/index.json: a broken symbolic link",
+    ]
+
+
 def test_a_new_file_is_the_only_one_read(root: Path, make_wheel: MakeWheel) -> None:
     for wheel in root.glob("*/*.whl"):
         garble(wheel)
