@@ -38,10 +38,10 @@ SITE = SiteInfo(title="Tests", url="https://example.org/simple/")
 METADATA = b"""Metadata-Version: 2.1
 Name: dace
 Version: 2.0
+Requires-Dist: not a requirement !!
 Requires-Dist: NumPy>=1.20
 Requires-Dist: attrs ; python_version >= "3.8"
 Requires-Dist: pytest ; extra == "test"
-Requires-Dist: not a requirement !!
 Requires-Dist: dace[extra]
 Requires-Dist: Typing_Extensions
 

@@ -128,7 +128,7 @@ def format_upload_time(moment: datetime) -> str:
 
 
 def parse_upload_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)  # Python 3.11 reads the "Z"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
