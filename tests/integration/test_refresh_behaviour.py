@@ -179,6 +179,11 @@ def test_a_new_url_relists_remembered_folders_and_forgets_the_ones_written(
     time.sleep(RACY_NS / 1e9 + 0.1)  # old enough to be stamped
     assert index.generate(LocalStore(root), clock=at(T0)).written == ()
     assert sorted(scancache.load(LocalStore(root))) == ["alpha", "bravo"]  # taken unlisted next
+    listed, _ = scan_root(LocalStore(root))  # with nothing remembered: every folder listed
+    assert [(f.name, f.listed, f.stamp is not None) for f in listed] == [
+        ("alpha", True, True),
+        ("bravo", True, True),
+    ]
     report = index.generate(LocalStore(root), url="https://new.example/simple/", clock=at(T1))
     assert sorted(report.written) == [
         "alpha/index.html", "bravo/index.html", "index.html", "index.json",

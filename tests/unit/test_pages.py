@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -296,3 +297,21 @@ def test_unchanged_projects_keep_their_root_rows_as_they_were(tmp_path: Path) ->
     write_root(store, read_root_state(store), ["alpha", "bravo", "charlie"], other, {}, {})
     rows = [line for line in page.read_text().splitlines() if "data-name=" in line]
     assert '"num">0<' in rows[0] and '"num">2<' in rows[2]  # rendered again from summaries
+
+
+def test_requirements_come_from_the_last_wheel_of_the_latest_version(tmp_path: Path) -> None:
+    store = store_with_metadata(tmp_path, "2.0")  # dace-2.0-py3-none-any.whl
+    built = "dace-2.0-cp311-cp311-linux_x86_64.whl"
+    store.create(f"dace/{built}.metadata", b"Metadata-Version: 2.1\nName: dace\nVersion: 2.0\n\n")
+    files = [wheel("2.0"), dataclasses.replace(wheel("2.0"), filename=built)]
+    project = Project.from_files(NAME, files)
+    assert [f.filename for f in project.files] == [built, "dace-2.0-py3-none-any.whl"]
+    assert read_requires(store, project) == ("attrs", "numpy", "typing-extensions")
+
+
+def test_a_root_page_removed_after_it_was_read_is_a_lost_race(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    state = a_root(store, ["dace"])
+    (tmp_path / "index.html").unlink()  # another writer
+    with pytest.raises(StaleError, match=r"index\.html: removed by another writer"):
+        write_root(store, state, ["dace", "numpy"], SITE, {}, {})
