@@ -198,7 +198,7 @@ def cache_control(key: str) -> str:
 
 def check_key(key: str) -> str:
     """Refuse keys that could leave the root (``..``, absolute, empty parts)."""
-    parts = key.split("/")
-    if not key or key.startswith("/") or any(part in ("", ".", "..") for part in parts):
+    # "" and "/x" have an empty part too
+    if any(part in ("", ".", "..") for part in key.split("/")):
         raise PkgIndexError(f"{key!r}: not a valid path inside the index")
     return key
