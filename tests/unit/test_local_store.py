@@ -6,14 +6,22 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pkgindex.errors import ConfigError, ConflictError, IntegrityError, StaleError
+from pkgindex.errors import (
+    ConfigError,
+    ConflictError,
+    IntegrityError,
+    PkgIndexError,
+    StaleError,
+)
 from pkgindex.stores.base import ANY
 from pkgindex.stores.local import (
+    RACY_NS,
     LocalStore,
     copy_atomic,
     locked,
@@ -307,3 +315,27 @@ def test_the_lock_resolves_a_linked_root(tmp_path: Path) -> None:
     assert store.describe("dace/index.html") == str(tmp_path / "real" / "dace" / "index.html")
     assert store.writes_in_processes is True
     assert not LocalStore(tmp_path / "nothing").exists()
+
+
+@pytest.mark.parametrize("key", ["../outside.whl", "/etc/passwd", "dace/../../outside.whl", ""])
+def test_no_key_reaches_outside_the_root(tmp_path: Path, key: str) -> None:
+    (tmp_path / "outside.whl").write_bytes(b"secret")
+    store = LocalStore(tmp_path / "index")
+    for call in (
+        lambda: store.read(key),
+        lambda: store.stat(key),
+        lambda: store.create(key, b"x"),
+        lambda: store.replace(key, b"x", etag=ANY),
+        lambda: store.delete(key),
+    ):
+        with pytest.raises(PkgIndexError, match="not a valid path inside the index"):
+            call()
+    assert (tmp_path / "outside.whl").read_bytes() == b"secret"
+
+
+def test_a_folder_changed_within_the_racy_window_has_no_stamp(tmp_path: Path) -> None:
+    (tmp_path / "fresh").mkdir()
+    soon = time.time_ns() + RACY_NS // 2  # changed "in half a second": surely too recent
+    os.utime(tmp_path / "fresh", ns=(soon, soon))
+    listing = LocalStore(tmp_path).list_root()
+    assert listing.folders == ("fresh",) and listing.stamps == {}

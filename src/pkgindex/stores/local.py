@@ -98,7 +98,7 @@ class LocalStore:
                 if entry.is_dir():
                     folders.append(name)
                     if not entry.is_symlink():
-                        self._checked.add(name)  # saves list_folder an lstat
+                        self._checked.add(name)  # mutate: skip (saves list_folder an lstat)
                         status = entry.stat(follow_symlinks=False)  # mutate: skip (not a link)
                         changed = max(status.st_mtime_ns, status.st_ctime_ns)
                         if changed < recent:  # mutate: skip (the nanosecond at the edge)
