@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import stat
 import subprocess
 import sys
 import threading
@@ -29,8 +31,6 @@ from pkgindex.stores.local import (
     remove_stale_temporaries,
     temporary_name,
     write_atomic,
-    write_if_changed,
-    write_new,
 )
 
 
@@ -47,7 +47,8 @@ def live_pid() -> Iterator[int]:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         yield child.pid
-        assert child.poll() is None, "the live writer was signalled"
+        with pytest.raises(subprocess.TimeoutExpired):  # a planted signal has landed by then
+            child.wait(timeout=0.3)
     finally:
         child.kill()
         child.wait()
@@ -139,9 +140,10 @@ def test_remove_stale_temporaries_names_what_it_removed(tmp_path: Path, dead_pid
     stale = temporary(tmp_path, "index.html", dead_pid)
     temporary(tmp_path, "index.json", os.getpid())
     (tmp_path / "index.tmp").write_bytes(b"not ours: no dot")
+    (tmp_path / f"index.{dead_pid}.1.tmp").write_bytes(b"not ours: no dot")
     (tmp_path / ".index.html").write_bytes(b"not ours: no .tmp")
     assert remove_stale_temporaries(tmp_path) == [stale]
-    assert len(list(tmp_path.iterdir())) == 3
+    assert len(list(tmp_path.iterdir())) == 4
 
 
 def test_a_folder_listing_sizes_what_is_asked_and_names_the_rest(tmp_path: Path) -> None:
@@ -246,31 +248,6 @@ def test_replacing_a_removed_page_is_stale_unless_unconditional(tmp_path: Path) 
     assert (tmp_path / "dace" / "index.json").read_bytes() == b"{3}"
 
 
-def test_same_length_other_bytes_are_written(tmp_path: Path) -> None:
-    page = tmp_path / "index.html"
-    assert write_if_changed(page, b"abc", exists=False) is True
-    assert write_if_changed(page, b"abc", exists=False) is False  # it was there after all
-    before = page.stat().st_mtime_ns
-    assert write_if_changed(page, b"abc") is False
-    assert page.stat().st_mtime_ns == before
-    assert write_if_changed(page, b"abd") is True
-    assert page.read_bytes() == b"abd"
-    assert write_if_changed(page, b"abde") is True
-    assert write_if_changed(tmp_path / "new.html", b"x") is True
-    assert (tmp_path / "new.html").read_bytes() == b"x"
-
-
-def test_write_new_never_replaces_or_follows_a_link(tmp_path: Path) -> None:
-    write_new(tmp_path / "a.metadata", b"one")
-    with pytest.raises(FileExistsError):
-        write_new(tmp_path / "a.metadata", b"two")
-    (tmp_path / "link.metadata").symlink_to(tmp_path / "target")
-    with pytest.raises(FileExistsError):
-        write_new(tmp_path / "link.metadata", b"two")
-    assert (tmp_path / "a.metadata").read_bytes() == b"one"
-    assert not (tmp_path / "target").exists()
-
-
 def test_temporary_names_fit_a_file_system_name() -> None:
     name = "a" * 246 + ".whl.metadata"
     expected = f".{name[:200]}.{os.getpid()}.{threading.get_ident()}.tmp"
@@ -339,3 +316,25 @@ def test_a_folder_changed_within_the_racy_window_has_no_stamp(tmp_path: Path) ->
     os.utime(tmp_path / "fresh", ns=(soon, soon))
     listing = LocalStore(tmp_path).list_root()
     assert listing.folders == ("fresh",) and listing.stamps == {}
+
+
+def test_files_are_written_readable_by_all_and_writable_by_the_owner(tmp_path: Path) -> None:
+    previous = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "two" / "levels" / "index.html", b"page")
+        copy_atomic(tmp_path / "two" / "levels" / "index.html", tmp_path / "copy.html")
+        LocalStore(tmp_path).create("dace/dace-1.0.tar.gz", b"sdist")
+    finally:
+        os.umask(previous)
+    for path in ("two/levels/index.html", "copy.html", "dace/dace-1.0.tar.gz"):
+        assert stat.S_IMODE((tmp_path / path).stat().st_mode) == 0o644, path
+
+
+def test_the_lock_excludes_other_holders(tmp_path: Path) -> None:
+    other = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with locked(tmp_path), pytest.raises(BlockingIOError):
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released
+    finally:
+        os.close(other)

@@ -322,39 +322,6 @@ def _inside(root: Path, path: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(root)
 
 
-def write_if_changed(path: Path, data: bytes, *, exists: bool = True) -> bool:
-    """Write ``data`` to ``path`` atomically unless it already holds exactly these bytes.
-
-    Returns True if the file was written. An unchanged file keeps its bytes and its mtime.
-    ``exists=False`` says the caller knows the file is new, which saves the comparison.
-    """
-    if not exists:
-        try:
-            write_new(path, data)
-        except FileExistsError:
-            pass  # it appeared after all: compare as usual
-        else:
-            return True
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    write_atomic(path, data)
-    return True
-
-
-def write_new(path: Path, data: bytes) -> None:
-    """Create a file that must not exist yet, without the temporary file and rename.
-
-    Only for files nothing refers to yet (a new wheel's .metadata file, written before any page
-    links to it): a crash part-way leaves a partial file that the next run finds and rewrites.
-    """
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(descriptor, "wb") as stream:
-        stream.write(data)
-
-
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename it into place."""
     _replace(path, lambda stream: stream.write(data))
