@@ -8,6 +8,7 @@ import pytest
 from packaging.utils import NormalizedName
 
 from pkgindex.index.model import (
+    UPLOAD_TIME_FORMAT,
     IndexFile,
     Project,
     ProjectStatus,
@@ -39,6 +40,8 @@ def a_file(
 
 def test_upload_times_have_microseconds_and_a_z() -> None:
     assert format_upload_time(WHEN) == "2024-05-06T07:08:09.123456Z"
+    for moment in (WHEN, WHEN.replace(microsecond=0), datetime(2000, 1, 1, tzinfo=UTC)):
+        assert format_upload_time(moment) == moment.strftime(UPLOAD_TIME_FORMAT)
     two_hours_east = WHEN.astimezone(timezone(timedelta(hours=2)))
     assert format_upload_time(two_hours_east) == "2024-05-06T07:08:09.123456Z"
     parsed = parse_upload_time("2024-05-06T07:08:09.123456Z")

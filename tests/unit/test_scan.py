@@ -75,6 +75,8 @@ def test_a_folder_not_named_by_its_normalized_name_is_a_problem(tmp_path: Path) 
         ("Dace_Py/: a project folder must be named by its normalized name (PEP 503)",
          "rename it to dace-py/"),
     ]  # fmt: skip
+    untrusted, problems = scan_folder(LocalStore(tmp_path), "Dace_Py")  # checked by default
+    assert untrusted is None and [p.hint for p in problems] == ["rename it to dace-py/"]
     trusted, none = scan_folder(LocalStore(tmp_path), "Dace_Py", trusted=True)
     assert none == [] and trusted is not None and trusted.name == "Dace_Py"
     assert scan_root(LocalStore(tmp_path), trusted={"Dace_Py"})[1][0].message.startswith("-bad-/")
