@@ -598,7 +598,7 @@ def tests_covering(
         ids |= lines.get(line, set())
     if "" in ids:
         users = _lines_using_constant(mutant, root)
-        if users is None:
+        if not users:  # read elsewhere (another module, the tests): every test of the module
             return tests_for(mutant.module)
         ids = {test for line in users for test in lines.get(line, set())} - {""}
     return sorted(ids, key=lambda node: (durations.get(node, 60.0), node))  # fastest first

@@ -602,15 +602,18 @@ def test_a_removed_file_returns_only_with_its_bytes_and_restore(
 
 
 def test_adding_the_original_bytes_repairs_a_missing_or_damaged_published_file(
-    root: Path, tmp_path: Path
+    root: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     published = root / "dace" / "dace-1.0-py3-none-any.whl"
     original = tmp_path / published.name
     original.write_bytes(published.read_bytes())
     before = page(root, "dace")
-    for damage in (lambda: published.unlink(), lambda: garble(published)):
+    warning = "dace/dace-1.0-py3-none-any.whl: stored bytes differ from the catalog"
+    for damage, warned in ((published.unlink, []), (lambda: garble(published), [warning])):
         damage()
+        caplog.clear()
         report = add_files(LocalStore(root), [original], clock=at(T1))
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == warned
         assert (report.added, report.unchanged) == ((), ())
         assert report.repaired == (published.name,)
         assert published.read_bytes() == original.read_bytes()

@@ -43,15 +43,23 @@ def dead_pid() -> int:
 
 @pytest.fixture
 def live_pid() -> Iterator[int]:
-    """A process of our own that stays alive while the test runs (and is collected after)."""
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    """A process of our own that stays alive while the test runs (and is collected after);
+    a planted bug that sends it a real signal (SIGHUP, even under nohup) kills it."""
+    code = (
+        "import signal, sys, time; signal.signal(signal.SIGHUP, signal.SIG_DFL); "
+        "print('ready', flush=True); time.sleep(60)"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
         yield child.pid
         with pytest.raises(subprocess.TimeoutExpired):  # a planted signal has landed by then
             child.wait(timeout=0.3)
     finally:
         child.kill()
         child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
 
 
 def temporary(folder: Path, name: str, pid: int) -> Path:

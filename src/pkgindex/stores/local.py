@@ -237,7 +237,7 @@ class LocalStore:
         if folder not in self._checked:
             if (self.root / folder).is_symlink():
                 raise linked_folder_error(folder)
-            self._checked.add(folder)
+            self._checked.add(folder)  # mutate: skip (saves the next lstat)
         return self.root / folder
 
 
@@ -357,7 +357,10 @@ def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
     try:
         descriptor = os.open(temporary, flags, 0o644)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(
+            parents=True,
+            exist_ok=True,  # mutate: skip (only a writer making it at that moment can tell)
+        )
         descriptor = os.open(temporary, flags, 0o644)
     try:
         with os.fdopen(descriptor, "wb") as stream:
