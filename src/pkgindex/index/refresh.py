@@ -387,7 +387,7 @@ def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _
             changed = store.create(key, data)
         if changed:
             written.append(key)
-    rendered, summary = pages.render_folder_pages(store, project, site, on_index)
+    rendered, summary = pages.render_folder_pages(store, project, site, on_index, job.metadata)
     written += pages.write_pages(store, folder.name, rendered, job.etags)
     return project.name, written, project_fingerprint(project, rendered), summary
 
