@@ -5,7 +5,8 @@ and installers read it with ``email.parser`` and the compat32 policy. The index 
 fields (Name, Version, Requires-Python) of every file a cold run reads, and the Requires-Dist
 lines of each project's latest wheel (for its page); the stdlib parser builds a whole message
 (every header, the body as lines) for them: about a fifth of the time spent on a small wheel.
-This module walks the header block once and keeps the values of the wanted fields, following ``email.feedparser`` line by line:
+This module walks the header block once and keeps the values of the wanted fields, following
+``email.feedparser`` line by line:
 
 - lines end at ``\\r\\n``, ``\\r`` or ``\\n``;
 - the block ends at the first line that is empty or is not a header (a name of printable
