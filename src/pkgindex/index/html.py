@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
@@ -113,6 +115,7 @@ def _file_rows(files: Sequence[IndexFile], project: Project) -> str:
         return f'<tr><td colspan="6"><small>{text}</small></td></tr>'
     rows: list[str] = []
     version = None
+    seen = _Seen(times={}, tags={})
     by_name = sorted(files, key=lambda f: f.filename)
     for file in sorted(by_name, key=lambda f: f.sort_key[0], reverse=True):  # newest first
         if file.version != version:
@@ -120,11 +123,20 @@ def _file_rows(files: Sequence[IndexFile], project: Project) -> str:
             yanked = all(f.yanked is not None for f in files if f.version == version)
             mark = ' <span class="badge">yanked</span>' if yanked else ""
             rows.append(f'<tr class="version"><th colspan="6">{_e(version)}{mark}</th></tr>')
-        rows.append(_file_row(file))
+        rows.append(_file_row(file, seen))
     return "\n".join(rows)
 
 
-def _file_row(file: IndexFile) -> str:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Seen:
+    """What one page has rendered already: the files of a project mostly share their upload
+    time and their tags, which cost a ``strftime`` and a filename parse each."""
+
+    times: dict[datetime, str]
+    tags: dict[str, str]  # by the filename's last three parts (PY-ABI-PLATFORM.whl)
+
+
+def _file_row(file: IndexFile, seen: _Seen) -> str:
     attributes = [f'href="{_e(file_url(file.filename))}#sha256={_e(file.sha256)}"']
     if file.requires_python:
         attributes.append(f'data-requires-python="{_e(file.requires_python)}"')
@@ -139,9 +151,18 @@ def _file_row(file: IndexFile) -> str:
         css = ' class="yanked"'
         reason = f": {_e(file.yanked)}" if file.yanked else ""
         cell += f' <span class="badge">yanked{reason}</span>'
+    when = seen.times.get(file.upload_time)
+    if when is None:
+        when = seen.times[file.upload_time] = _e(_when(file))
+    # every filename in the model was parsed as a distribution filename (catalog.py,
+    # distfile.py), so the tags cell depends only on the last three parts
+    tags_key = "-".join(file.filename.split("-")[-3:])
+    tags = seen.tags.get(tags_key)
+    if tags is None:
+        tags = seen.tags[tags_key] = _tags(file.filename)
     return (
         f'<tr{css}><td class="file">{cell}</td><td class="num">{_e(_human_size(file.size))}</td>'
-        f'<td class="when">{_e(_when(file))}</td><td class="tags">{_tags(file.filename)}</td>'
+        f'<td class="when">{when}</td><td class="tags">{tags}</td>'
         f'<td class="rp">{_e(file.requires_python or "")}</td><td>{_provenance(file)}</td></tr>'
     )
 

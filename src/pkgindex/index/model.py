@@ -33,10 +33,18 @@ class IndexFile:
     yanked: str | None = None  # None: not yanked; "" yanked without a reason
     provenance: Mapping[str, Any] | None = None  # how it was built (pull mode), private data
     extra: Mapping[str, Any] = field(default_factory=dict)  # other private data (e.g. replaced)
+    # the parsed version, once: pages sort a project's files several times
+    _sort_key: tuple[Version, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def sort_key(self) -> tuple[Version, str]:
-        return (Version(self.version), self.filename)
+        key = self._sort_key
+        if key is None:
+            key = (Version(self.version), self.filename)
+            object.__setattr__(self, "_sort_key", key)  # a cache: the file itself is unchanged
+        return key
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypedDict
 from urllib.parse import quote
 
@@ -57,7 +58,8 @@ def render_project_json(project: Project) -> bytes:
         if project.status.reason:
             document["project-status"]["reason"] = project.status.reason
     head = json.dumps(document, ensure_ascii=False)[:-1]
-    files = _json_lines(_json_file(f) for f in offered)
+    times: dict[datetime, str] = {}  # the files of a project mostly share an upload time
+    files = _json_lines(_json_file(f, times) for f in offered)
     tail = ""
     withheld = project.files if not offered else ()
     if project.removed or withheld:
@@ -65,7 +67,8 @@ def render_project_json(project: Project) -> bytes:
         if project.removed:
             parts.append(f'"removed": [\n{_json_lines(map(_json_tombstone, project.removed))}\n]')
         if withheld:
-            parts.append(f'"withheld": [\n{_json_lines(map(_json_file, withheld))}\n]')
+            entries = _json_lines(_json_file(f, times) for f in withheld)
+            parts.append(f'"withheld": [\n{entries}\n]')
         tail = f', "{PRIVATE_KEY}": {{{", ".join(parts)}}}'
     return f'{head}, "files": [\n{files}\n]{tail}}}\n'.encode()
 
@@ -112,7 +115,7 @@ def render_root_json(names: Iterable[str], state: dict[str, Any] | None = None) 
     return ("\n".join(lines) + "\n}\n").encode("utf-8")
 
 
-def _json_file(file: IndexFile) -> dict[str, Any]:
+def _json_file(file: IndexFile, times: dict[datetime, str]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "filename": file.filename,
         "url": file_url(file.filename),
@@ -123,7 +126,10 @@ def _json_file(file: IndexFile) -> dict[str, Any]:
     if file.metadata_sha256:
         entry["core-metadata"] = {"sha256": file.metadata_sha256}
     entry["size"] = file.size
-    entry["upload-time"] = format_upload_time(file.upload_time)
+    uploaded = times.get(file.upload_time)
+    if uploaded is None:
+        uploaded = times[file.upload_time] = format_upload_time(file.upload_time)
+    entry["upload-time"] = uploaded
     entry["yanked"] = (file.yanked or True) if file.yanked is not None else False
     private = dict(file.extra)
     if file.provenance is not None:
