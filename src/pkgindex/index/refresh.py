@@ -301,7 +301,16 @@ def _plan_writes(
         project, metadata, new, gone = _merge(folder, catalog.project, read, batch, now)
         indexed += new
         dropped += gone
-        jobs.append(_Job(folder=folder, project=project, metadata=metadata, etags=catalog.etags))
+        listed = {file.filename for file in catalog.project.files}
+        jobs.append(
+            _Job(
+                folder=folder,
+                project=project,
+                metadata=metadata,
+                unlisted=frozenset(metadata.keys() - listed),
+                etags=catalog.etags,
+            )
+        )
     return jobs, indexed, dropped
 
 
@@ -347,6 +356,7 @@ class _Job:
     folder: Folder
     project: Project
     metadata: Mapping[str, bytes]
+    unlisted: frozenset[str]  # wheels of ``metadata`` the catalog does not list yet
     etags: Mapping[str, str | None]
 
 
@@ -384,7 +394,10 @@ def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _
         if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
             changed = store.replace(key, data, etag=ANY)
         else:
-            changed = store.create(key, data)
+            # a wheel the catalog does not list yet: nothing links to its metadata file until
+            # the catalog page below is written, and a run killed before that reads the wheel
+            # again and replaces the file (above), so it is created in place
+            changed = store.create(key, data, atomic=filename not in job.unlisted)
         if changed:
             written.append(key)
     rendered, summary = pages.render_folder_pages(store, project, site, on_index, job.metadata)
