@@ -36,6 +36,8 @@ def first_values(text: str, fields: Collection[str]) -> dict[str, str]:
     for name, value in _headers(text):
         if name in fields and name not in found:
             found[name] = value
+            if len(found) == len(fields):
+                break  # later values are not first values
     return found
 
 
