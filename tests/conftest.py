@@ -206,3 +206,16 @@ def _logs_of_failed_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[P
         os.environ.pop("PKGINDEX_LOG_DIR", None)
     else:
         os.environ["PKGINDEX_LOG_DIR"] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scan_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The scan cache (pkgindex.index.scancache) goes to a temporary folder, not ~/.cache."""
+    folder = tmp_path_factory.mktemp("pkgindex-cache")
+    previous = os.environ.get("PKGINDEX_CACHE_DIR")
+    os.environ["PKGINDEX_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("PKGINDEX_CACHE_DIR", None)
+    else:
+        os.environ["PKGINDEX_CACHE_DIR"] = previous

@@ -38,7 +38,6 @@ from typing import Any, Literal
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pkgindex.errors import ConfigError
-from pkgindex.process import is_forbidden_variable
 
 CONFIG_FILENAME = "pkgindex.toml"
 DEFAULT_TITLE = "Python package index"
@@ -171,6 +170,8 @@ def _project_config(name: str, table: Mapping[str, Any], problems: list[str]) ->
     defines = _expect(table, "cmake-defines", dict, {}, problems)
     where = f"projects.{name}"
     pass_env = _strings(table, "pass-env", _VARIABLE, where, problems)
+    from pkgindex.process import is_forbidden_variable  # deferred: costly, rarely needed
+
     for variable in pass_env:
         if is_forbidden_variable(variable):
             problems.append(f"{where}.pass-env: {variable} holds credentials; it is never passed")

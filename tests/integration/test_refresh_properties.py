@@ -259,3 +259,56 @@ def test_verify_restores_a_file_changed_in_place(small_index: Path, relative: st
     report = index.generate(LocalStore(small_index), verify=True, clock=Clock())
     assert path.read_bytes() == original
     assert report.written == (relative,)
+
+
+# --- root pages kept line by line -------------------------------------------------------------
+
+PROJECTS = ("alpha", "bravo", "charlie", "delta")
+ROOT_OPERATIONS = st.tuples(
+    st.sampled_from(("drop", "add", "yank", "unyank", "delete-folder", "generate")),
+    st.sampled_from(PROJECTS),
+    st.sampled_from(("1.0", "1.1", "2.0rc1", "2.0")),
+)
+
+
+@settings(
+    max_examples=min(25, settings.default.max_examples),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(operations=st.lists(ROOT_OPERATIONS, min_size=1, max_size=8))
+def test_root_pages_kept_line_by_line_equal_a_full_render(
+    workspace: Path, operations: list[tuple[str, str, str]]
+) -> None:
+    """A run renders only the root lines of the projects it changed and keeps the others from
+    the pages it read; the result is byte for byte what rendering every line gives."""
+    run = workspace / f"run-{len(list(workspace.iterdir()))}"
+    root, incoming, clock = run / "index", run / "incoming", Clock()
+    root.mkdir(parents=True)
+    for operation, name, version in operations:
+        clock.tick()
+        store = LocalStore(root)
+        if operation == "drop":
+            put_wheel(root / name, name, version)
+            index.generate(store, clock=clock)
+        elif operation == "add":
+            add_files(store, [put_wheel(incoming, name, version)], clock=clock)
+        elif operation in ("yank", "unyank") and (root / name / "index.json").exists():
+            files = [f["filename"] for f in page_json(root, name)["files"]]
+            if files:
+                set_yanked(store, name, files[0], "broken" if operation == "yank" else None)
+        elif operation == "delete-folder":
+            shutil.rmtree(root / name, ignore_errors=True)
+            index.generate(store, clock=clock)
+        else:
+            index.generate(store, clock=clock)
+        if not (root / "index.json").exists():
+            continue
+        full = run / "full"
+        shutil.rmtree(full, ignore_errors=True)
+        shutil.copytree(root, full)
+        for page in ("index.html", "index.json"):  # nothing to keep lines from
+            (full / page).unlink()
+        index.generate(LocalStore(full), verify=True, clock=clock)
+        for page in ("index.html", "index.json"):
+            assert (root / page).read_bytes() == (full / page).read_bytes(), (operation, page)

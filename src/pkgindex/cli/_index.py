@@ -13,8 +13,6 @@ from pkgindex.cli._output import emit, plural
 from pkgindex.cli._progress import progress
 from pkgindex.errors import EXIT_OK, EXIT_PARTIAL, ConfigError
 from pkgindex.index import refresh as index
-from pkgindex.index.add import add_files
-from pkgindex.index.yank import set_yanked
 
 FILE_HELP = "a wheel (.whl) or sdist (.tar.gz, .zip) to add; its project folder comes from its name"
 
@@ -168,6 +166,7 @@ def run_generate(args: argparse.Namespace) -> int:
     if report.skipped:
         parts.append(f"{plural(len(report.skipped), 'problem')} skipped")
     summary = f"{', '.join(parts)} in {time.monotonic() - started:.1f} s"
+    written = [store.describe(key) for key in report.written] if args.json or args.verbose else []
     emit(
         args,
         {
@@ -175,17 +174,19 @@ def run_generate(args: argparse.Namespace) -> int:
             "projects": list(report.projects),
             "indexed": list(report.indexed),
             "dropped": list(report.dropped),
-            "written": [store.describe(key) for key in report.written],
+            "written": written,
             "skipped": [problem.message for problem in report.skipped],
         },
         [summary],
-        details=[f"written {store.describe(key)}" for key in report.written],
+        details=[f"written {path}" for path in written],
     )
     return EXIT_PARTIAL if report.skipped else EXIT_OK
 
 
 def run_add(args: argparse.Namespace) -> int:
     store = open_index(args)
+    from pkgindex.index.add import add_files  # deferred: generate does not need it
+
     report = add_files(
         store,
         args.files,
@@ -220,6 +221,8 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_yank(args: argparse.Namespace) -> int:
     reason = args.reason if args.yank else None
+    from pkgindex.index.yank import set_yanked  # deferred: generate does not need it
+
     changed = set_yanked(open_index(args), args.project, args.target, reason)
     verb = "yanked" if args.yank else "unyanked"
     emit(args, {"command": verb[:-2], verb: list(changed)}, [f"{verb} {name}" for name in changed])

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pkgindex.errors import UsageError
-from pkgindex.index.layout import check_index_root
 
 if TYPE_CHECKING:
     from pkgindex.stores.base import Store
@@ -75,6 +74,7 @@ def local_root(args: argparse.Namespace) -> Path:
 def open_index(args: argparse.Namespace, *, allow_missing: bool = False) -> Store:
     """The Store of the index root named on the command line; a folder must be an index root."""
     from pkgindex.cli._stores import store_from_args
+    from pkgindex.index.layout import check_index_root
 
     root = index_root(args) or "."
     if not is_bucket(root):

@@ -6,12 +6,15 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from pkgindex.cli import emit
 from pkgindex.errors import EXIT_OK
-from pkgindex.index.sync import Progress, SyncPlan, plan_sync, sync
 from pkgindex.stores import open_store
 from pkgindex.stores.base import Store
+
+if TYPE_CHECKING:
+    from pkgindex.index.sync import Progress, SyncPlan
 
 ROOT_HELP = "index root: a folder or s3://BUCKET/PREFIX (default: .)"
 
@@ -58,6 +61,8 @@ def register(
 
 
 def run_sync(args: argparse.Namespace) -> int:
+    from pkgindex.index.sync import plan_sync, sync  # deferred: only this command needs it
+
     source = store_from_args(args, args.source)
     destination = store_from_args(args, args.destination)
     plan = plan_sync(source)

@@ -6,9 +6,9 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
-from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion
 
@@ -112,6 +112,9 @@ class RootState:
     names: tuple[str, ...] = ()
     private: Mapping[str, Any] = field(default_factory=dict)
     etags: Mapping[str, str] = field(default_factory=dict)  # of the root pages, as read
+    _summaries: Mapping[str, ProjectSummary] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def fingerprints(self) -> Mapping[str, str]:
@@ -119,9 +122,11 @@ class RootState:
         return value if isinstance(value, dict) else {}
 
     @property
-    def summaries(self) -> dict[str, ProjectSummary]:
+    def summaries(self) -> Mapping[str, ProjectSummary]:
         """The root page's line for each project, as last written; damaged entries are left out
-        (they are derived data, recomputed from the project's catalog page)."""
+        (they are derived data, recomputed from the project's catalog page). Read once."""
+        if self._summaries is not None:
+            return self._summaries
         value = self.private.get("summaries")
         found: dict[str, ProjectSummary] = {}
         for name, entry in (value if isinstance(value, dict) else {}).items():
@@ -129,7 +134,9 @@ class RootState:
                 found[name] = ProjectSummary.from_json(name, entry)
             except (ValueError, KeyError, TypeError, AttributeError):
                 continue
-        return found
+        read = MappingProxyType(found)
+        object.__setattr__(self, "_summaries", read)
+        return read
 
 
 def root_state(data: bytes, *, etags: Mapping[str, str] | None = None) -> RootState:
@@ -160,11 +167,19 @@ def _load_json(data: bytes) -> Any:
 
 
 def _depth(value: Any, limit: int) -> int:
-    """How deep ``value`` nests, counting no further than ``limit + 1``."""
-    if limit < 0 or not isinstance(value, dict | list):
-        return 0
-    children = value.values() if isinstance(value, dict) else value
-    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
+    """How deep ``value`` nests, counting no further than ``limit + 1``: level by level, so
+    that the many leaves of a big page cost a type check each, not a call."""
+    depth = 0
+    level = [value] if isinstance(value, dict | list) else []
+    while level and depth <= limit:
+        depth += 1
+        level = [
+            child
+            for item in level
+            for child in (item.values() if isinstance(item, dict) else item)
+            if isinstance(child, dict | list)
+        ]
+    return depth
 
 
 def _file_from_json(entry: Mapping[str, Any]) -> IndexFile:
@@ -220,6 +235,8 @@ def _requires_python(value: object, filename: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise TypeError(f"{filename}: 'requires-python' must be a string")
+    from packaging.specifiers import SpecifierSet  # deferred: a warm run reads no project page
+
     SpecifierSet(value)  # InvalidSpecifier is a ValueError
     return value
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from html import escape
+from datetime import UTC
+from html import escape, unescape
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
@@ -21,7 +20,6 @@ from pkgindex.index.model import (
     Project,
     ProjectSummary,
     SiteInfo,
-    format_upload_time,
     latest_version,
 )
 from pkgindex.index.render import api_version, file_url, project_url
@@ -67,13 +65,18 @@ def render_project_html(
 
 
 def render_root_html(projects: Iterable[ProjectSummary], site: SiteInfo) -> bytes:
-    summaries = list(projects)
-    rows = "\n".join(_project_row(summary) for summary in summaries) or (
+    return render_root_html_rows([project_row(summary) for summary in projects], site)
+
+
+def render_root_html_rows(project_rows: Sequence[str], site: SiteInfo) -> bytes:
+    """The root page around its rows (:func:`project_row`, one line each)."""
+    rows = "\n".join(project_rows) or (
         '<tr><td colspan="5"><small>No projects yet.</small></td></tr>'
     )
+    count = len(project_rows)
     body = f"""<h1>{_e(site.title)}</h1>
 <p class="lead">A Python package index (PEP 503 / PEP 691 simple repository) with \
-{_plural(len(summaries), "project")}.</p>
+{_plural(count, "project")}.</p>
 <div class="install">
 {_needs_url(site, f"<p>Index URL: {_url_code(site)}</p>")}
 <p class="muted">Open a project for commands that install it from this index only, with pip or \
@@ -83,7 +86,7 @@ could be installed instead.</p>
 <h2>Projects</h2>
 <input type="search" id="filter" placeholder="Filter projects" aria-label="Filter projects" \
 autocomplete="off" hidden>
-<p class="muted"><span id="shown">{len(summaries)}</span> of {len(summaries)} shown</p>
+<p class="muted"><span id="shown">{count}</span> of {count} shown</p>
 <table>
 <thead><tr><th>Project</th><th>Latest version</th><th class="num">Files</th>\
 <th>Last upload (UTC)</th><th>Status</th></tr></thead>
@@ -97,13 +100,33 @@ autocomplete="off" hidden>
 # --- rows -----------------------------------------------------------------------------------
 
 
-def _project_row(summary: ProjectSummary) -> str:
-    uploaded = _e(_when(summary)) if summary.last_upload else ""
+_ROW_START = '<tr data-name="'
+
+
+def root_rows(page: bytes) -> dict[str, str]:
+    """The project rows of a root page this module rendered, by project name (nothing if the
+    page is not of that shape)."""
+    text = page.decode("utf-8", "replace")
+    start, end = text.find("<tbody>\n"), text.rfind("\n</tbody>")
+    rows: dict[str, str] = {}
+    if start < 0 or end < start:
+        return rows
+    for line in text[start + len("<tbody>\n") : end].split("\n"):
+        close = line.find('"', len(_ROW_START))
+        if not line.startswith(_ROW_START) or close < 0:
+            return {}
+        rows[unescape(line[len(_ROW_START) : close])] = line
+    return rows
+
+
+def project_row(summary: ProjectSummary) -> str:
+    """A project's row on the root page: one line (root_rows finds it by its name)."""
+    name = _e(summary.name)
     status = f'<span class="badge note">{_e(summary.status)}</span>' if summary.status else ""
     return (
-        f'<tr data-name="{_e(summary.name)}"><td><a href="{_e(project_url(summary.name))}">'
-        f"{_e(summary.name)}</a></td><td>{_e(summary.version or '')}</td>"
-        f'<td class="num">{summary.files}</td><td class="when">{uploaded}</td>'
+        f'{_ROW_START}{name}"><td><a href="{_e(project_url(summary.name))}">'
+        f"{name}</a></td><td>{_e(summary.version or '')}</td>"
+        f'<td class="num">{summary.files}</td><td class="when">{_when(summary)}</td>'
         f"<td>{status}</td></tr>"
     )
 
@@ -115,7 +138,7 @@ def _file_rows(files: Sequence[IndexFile], project: Project) -> str:
         return f'<tr><td colspan="6"><small>{text}</small></td></tr>'
     rows: list[str] = []
     version = None
-    seen = _Seen(times={}, tags={})
+    tags: dict[str, str] = {}  # by the filename's last three parts: files mostly share them
     by_name = sorted(files, key=lambda f: f.filename)
     for file in sorted(by_name, key=lambda f: f.sort_key[0], reverse=True):  # newest first
         if file.version != version:
@@ -123,20 +146,11 @@ def _file_rows(files: Sequence[IndexFile], project: Project) -> str:
             yanked = all(f.yanked is not None for f in files if f.version == version)
             mark = ' <span class="badge">yanked</span>' if yanked else ""
             rows.append(f'<tr class="version"><th colspan="6">{_e(version)}{mark}</th></tr>')
-        rows.append(_file_row(file, seen))
+        rows.append(_file_row(file, tags))
     return "\n".join(rows)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Seen:
-    """What one page has rendered already: the files of a project mostly share their upload
-    time and their tags, which cost a ``strftime`` and a filename parse each."""
-
-    times: dict[datetime, str]
-    tags: dict[str, str]  # by the filename's last three parts (PY-ABI-PLATFORM.whl)
-
-
-def _file_row(file: IndexFile, seen: _Seen) -> str:
+def _file_row(file: IndexFile, tags_seen: dict[str, str]) -> str:
     attributes = [f'href="{_e(file_url(file.filename))}#sha256={_e(file.sha256)}"']
     if file.requires_python:
         attributes.append(f'data-requires-python="{_e(file.requires_python)}"')
@@ -151,18 +165,15 @@ def _file_row(file: IndexFile, seen: _Seen) -> str:
         css = ' class="yanked"'
         reason = f": {_e(file.yanked)}" if file.yanked else ""
         cell += f' <span class="badge">yanked{reason}</span>'
-    when = seen.times.get(file.upload_time)
-    if when is None:
-        when = seen.times[file.upload_time] = _e(_when(file))
     # every filename in the model was parsed as a distribution filename (catalog.py,
     # distfile.py), so the tags cell depends only on the last three parts
     tags_key = "-".join(file.filename.split("-")[-3:])
-    tags = seen.tags.get(tags_key)
+    tags = tags_seen.get(tags_key)
     if tags is None:
-        tags = seen.tags[tags_key] = _tags(file.filename)
+        tags = tags_seen[tags_key] = _tags(file.filename)
     return (
         f'<tr{css}><td class="file">{cell}</td><td class="num">{_e(_human_size(file.size))}</td>'
-        f'<td class="when">{when}</td><td class="tags">{tags}</td>'
+        f'<td class="when">{_e(_when(file))}</td><td class="tags">{tags}</td>'
         f'<td class="rp">{_e(file.requires_python or "")}</td><td>{_provenance(file)}</td></tr>'
     )
 
@@ -321,8 +332,13 @@ def _status_banner(project: Project) -> str:
 
 
 def _when(item: IndexFile | ProjectSummary) -> str:
+    """The upload time to the minute, in UTC: digits, dashes, a space and a colon."""
     moment = item.upload_time if isinstance(item, IndexFile) else item.last_upload
-    return format_upload_time(moment)[:16].replace("T", " ") if moment else ""
+    if moment is None:
+        return ""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(sep=" ", timespec="minutes")[:16]
 
 
 def _with_slash(url: str) -> str:

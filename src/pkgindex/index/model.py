@@ -129,7 +129,10 @@ class SiteInfo:
 
 
 def format_upload_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(UPLOAD_TIME_FORMAT)
+    """``UPLOAD_TIME_FORMAT``, written the fast way (pages hold one per file and project)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"  # without "+00:00"
 
 
 def parse_upload_time(text: str) -> datetime:

@@ -11,15 +11,21 @@ import logging
 import random
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from pkgindex.config import CONFIG_FILENAME, Config, config_from_mapping
 from pkgindex.errors import ConfigError, PkgIndexError, StaleError
+from pkgindex.index.catalog import MAX_CATALOG_SIZE as CATALOG_LIMIT
 from pkgindex.index.catalog import RootState, project_from_json, root_state
-from pkgindex.index.html import render_project_html, render_root_html
+from pkgindex.index.html import (
+    project_row,
+    render_project_html,
+    render_root_html_rows,
+    root_rows,
+)
 from pkgindex.index.model import Project, ProjectSummary, SiteInfo, latest_version
 from pkgindex.index.render import FORMAT_VERSION, render_project_json, render_root_json
 from pkgindex.index.scan import METADATA_SUFFIX, PAGE_HTML, PAGE_JSON
@@ -69,6 +75,8 @@ def read_requires(
     ]
     if not wheels:
         return ()
+    from packaging.requirements import InvalidRequirement, Requirement  # deferred: slow
+
     data = known.get(wheels[-1].filename) if known else None
     if data is None:
         try:
@@ -140,9 +148,10 @@ def write_root(
 ) -> list[str]:
     """Write the root pages from ``state`` (as read, with its ETags) and the new project list.
 
-    If another writer replaced the root since ``state`` was read, re-read it and call ``merge``
-    for the names, fingerprints and summaries to write instead (without ``merge``, StaleError
-    is raised).
+    ``summaries`` are the lines this run changed; every other project keeps its line from
+    ``state`` (see :func:`root_pages`). If another writer replaced the root since ``state`` was
+    read, re-read it and call ``merge`` for the names, fingerprints and summaries to write
+    instead (without ``merge``, StaleError is raised).
     """
     for attempt in range(ROOT_ATTEMPTS):
         try:
@@ -168,11 +177,26 @@ def _write_root_once(
     fingerprints: Mapping[str, str],
     summaries: Mapping[str, ProjectSummary],
 ) -> list[str]:
+    rows: Mapping[str, str] = {}
+    if PAGE_HTML in state.etags and same_site(state, site):
+        found = store.read(PAGE_HTML, max_size=CATALOG_LIMIT)
+        if found is not None and found.etag == state.etags[PAGE_HTML]:
+            rows = root_rows(found.data)
+    previous = Previous(state=state, rows=rows)
     written = []
-    for name, data in root_pages(store, names, site, fingerprints, summaries).items():
+    rendered = root_pages(store, names, site, fingerprints, summaries, previous=previous)
+    for name, data in rendered.items():
         if store.replace(name, data, etag=state.etags.get(name)):
             written.append(name)
     return written
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Previous:
+    """The root pages as a run read them: the lines it may keep."""
+
+    state: RootState  # its summaries serve the projects the run did not change
+    rows: Mapping[str, str]  # of the HTML page, by project name (none: render every row)
 
 
 def root_pages(
@@ -181,15 +205,35 @@ def root_pages(
     site: SiteInfo,
     fingerprints: Mapping[str, str],
     summaries: Mapping[str, ProjectSummary],
+    *,
+    previous: Previous | None = None,
 ) -> dict[str, bytes]:
-    """The root pages; a project without a summary gets one from its catalog page."""
-    lines = [summaries.get(name) or summarize(store, name) for name in names]
-    private = {
-        **site_state(site),
-        "fingerprints": dict(fingerprints),
-        "summaries": {line.name: line.to_json() for line in lines},
+    """The root pages. A project's line comes from ``summaries``; else from ``previous`` (the
+    root as read): its lines there are kept as they are where the HTML page was rendered in
+    this format for this site (so a run that changed one project renders one line of each
+    page, not thousands), else rendered from its summary there; else from its catalog page.
+    """
+    kept = previous.state.private.get("summaries") if previous else None
+    kept = kept if isinstance(kept, dict) else {}
+    rows = previous.rows if previous else {}
+    json_lines: dict[str, Any] = {}
+    html_rows: list[str] = []
+    for name in names:
+        line = summaries.get(name)
+        if line is None and name in rows and isinstance(kept.get(name), dict):
+            json_lines[name] = kept[name]
+            html_rows.append(rows[name])
+            continue
+        if line is None and previous is not None:
+            line = previous.state.summaries.get(name)  # validated, read once
+        line = line or summarize(store, name)
+        json_lines[name] = line.to_json()
+        html_rows.append(project_row(line))
+    private = {**site_state(site), "fingerprints": dict(fingerprints), "summaries": json_lines}
+    return {
+        PAGE_HTML: render_root_html_rows(html_rows, site),
+        PAGE_JSON: render_root_json(names, private),
     }
-    return {PAGE_HTML: render_root_html(lines, site), PAGE_JSON: render_root_json(names, private)}
 
 
 def summarize(store: Store, name: str) -> ProjectSummary:

@@ -27,7 +27,7 @@ from pkgindex.errors import (
     StaleError,
     ValidationError,
 )
-from pkgindex.index import pages
+from pkgindex.index import pages, scancache
 from pkgindex.index.batch import Progress, Workers, inspect_many
 from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
@@ -43,6 +43,7 @@ from pkgindex.index.scan import (
     PAGE_JSON,
     Folder,
     project_fingerprint,
+    scan_folder,
     scan_root,
 )
 from pkgindex.stores.base import ANY, Store
@@ -97,8 +98,9 @@ def generate(
 
     def attempt() -> GenerateReport:
         state = pages.read_root_state(store)
-        folders, problems = scan_root(store, trusted=state.fingerprints)
-        return refresh_folders(
+        remembered = {} if verify else scancache.load(store)
+        folders, problems = scan_root(store, trusted=state.fingerprints, remembered=remembered)
+        report = refresh_folders(
             store,
             folders,
             state=state,
@@ -111,9 +113,22 @@ def generate(
             progress=progress,
             url=url,
         )
+        scancache.save(store, _to_remember(folders, report), previous=remembered)
+        return report
 
     with store.lock():
         return retrying(attempt, store.location)
+
+
+def _to_remember(folders: Sequence[Folder], report: GenerateReport) -> dict[str, tuple[str, str]]:
+    """The folders the next run may take unlisted: those with a stamp that this run did not
+    write into (writing changed their stamp: the next run lists them once more)."""
+    written = {key.partition("/")[0] for key in report.written}
+    return {
+        folder.name: (folder.stamp, folder.fingerprint)
+        for folder in folders
+        if folder.stamp is not None and folder.name not in written
+    }
 
 
 def retrying(attempt: Callable[[], T], what: str) -> T:
@@ -165,20 +180,10 @@ def write_project(store: Store, project: Project, etags: Mapping[str, str | None
     def merge(
         theirs: RootState,
     ) -> tuple[list[str], dict[str, str], dict[str, ProjectSummary]]:
-        return (
-            sorted({*theirs.names, *names}),
-            {**theirs.fingerprints, **ours},
-            {**theirs.summaries, **our_summaries},
-        )
+        return sorted({*theirs.names, *names}), {**theirs.fingerprints, **ours}, our_summaries
 
     written += pages.write_root(
-        store,
-        state,
-        names,
-        site,
-        {**state.fingerprints, **ours},
-        {**state.summaries, **our_summaries},
-        merge=merge,
+        store, state, names, site, {**state.fingerprints, **ours}, our_summaries, merge=merge
     )
     return written
 
@@ -227,7 +232,8 @@ def refresh_folders(
     wanted: dict[str, Folder] = {}  # keys of the files to read, with their folder
     all_names = sorted(set(all_names))
     rerender = dependents(state, all_names)
-    for folder in folders:
+    folders = list(folders)
+    for index, folder in enumerate(folders):
         unchanged = fingerprints.get(folder.name) == folder.fingerprint
         if (
             unchanged
@@ -236,9 +242,15 @@ def refresh_folders(
             and not batch.known.keys() & folder.sizes.keys()
         ):
             continue  # same files, same sizes, pages in place: nothing to read or write
+        if not folder.listed:  # taken from the scan cache: list it now
+            relisted, more = scan_folder(store, folder.name, trusted=True, stamp=folder.stamp)
+            problems += more
+            if relisted is None:
+                continue
+            folders[index] = folder = relisted
         catalogs[folder.name] = catalog = _load_catalog(store, folder, problems)
         wanted.update(
-            dict.fromkeys(_files_to_read(folder, catalog.project, batch, verify, problems), folder)
+            dict.fromkeys(_files_to_read(folder, catalog, batch, verify, problems), folder)
         )
     names = sorted(set(all_names))
     written: list[str] = []
@@ -261,17 +273,13 @@ def refresh_folders(
     def merge(
         theirs: RootState,
     ) -> tuple[list[str], dict[str, str], dict[str, ProjectSummary]]:
-        merged = sorted({*theirs.names, *names})
-        return (
-            merged,
-            {**theirs.fingerprints, **ours},
-            {**theirs.summaries, **our_summaries},
-        )
+        return sorted({*theirs.names, *names}), {**theirs.fingerprints, **ours}, our_summaries
 
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
     if not _root_unchanged(state, names, fingerprints, jobs, full_render):
-        summaries = {**state.summaries, **our_summaries}
-        written += pages.write_root(store, state, names, site, fingerprints, summaries, merge=merge)
+        written += pages.write_root(
+            store, state, names, site, fingerprints, our_summaries, merge=merge
+        )
     return GenerateReport(
         projects=tuple(names),
         indexed=tuple(indexed),
@@ -298,16 +306,15 @@ def _plan_writes(
         read = found.get(folder.name, {})
         read.update({k: v for k, v in batch.known.items() if k in folder.sizes})
         catalog = catalogs[folder.name]
-        project, metadata, new, gone = _merge(folder, catalog.project, read, batch, now)
+        project, metadata, new, gone = _merge(folder, catalog, read, batch, now)
         indexed += new
         dropped += gone
-        listed = {file.filename for file in catalog.project.files}
         jobs.append(
             _Job(
                 folder=folder,
                 project=project,
                 metadata=metadata,
-                unlisted=frozenset(metadata.keys() - listed),
+                unlisted=frozenset(metadata.keys() - catalog.files.keys()),
                 etags=catalog.etags,
             )
         )
@@ -331,7 +338,7 @@ def _read_files(
         for key, result in zip(keys, results, strict=True):
             folder = wanted[key]
             filename = key.rpartition("/")[2]
-            entry = catalogs[folder.name].project.file(filename)
+            entry = catalogs[folder.name].files.get(filename)
             if isinstance(result, PkgIndexError):
                 if entry is not None and sha256_file(paths[key]) != entry.sha256:
                     problems.append(_changed_error(folder, entry, "its sha256 differs"))
@@ -349,6 +356,12 @@ def _read_files(
 class _Catalog:
     project: Project
     etags: Mapping[str, str | None]  # of the pages as read: they are replaced on these
+    # the project's files by filename (Project.file is a scan: a folder of thousands of files
+    # would cost a scan per file)
+    files: Mapping[str, IndexFile] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", {file.filename: file for file in self.project.files})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -426,14 +439,14 @@ def _load_catalog(store: Store, folder: Folder, problems: list[PkgIndexError]) -
 
 
 def _files_to_read(
-    folder: Folder, catalog: Project, batch: Batch, verify: bool, problems: list[PkgIndexError]
+    folder: Folder, catalog: _Catalog, batch: Batch, verify: bool, problems: list[PkgIndexError]
 ) -> list[str]:
     """New files, wheels whose .metadata file is missing, and with ``verify`` every file."""
     wanted: list[str] = []
     for filename, size in folder.sizes.items():
         if filename in batch.known:
             continue
-        entry = catalog.file(filename)
+        entry = catalog.files.get(filename)
         if entry is not None and entry.size != size:
             problems.append(_changed_error(folder, entry, f"its size is now {size} bytes"))
             continue
@@ -444,7 +457,7 @@ def _files_to_read(
         )
         if entry is None and not _belongs(folder, filename, problems):
             continue
-        if entry is None and (tombstone := catalog.tombstone(filename)) is not None:
+        if entry is None and (tombstone := catalog.project.tombstone(filename)) is not None:
             problems.append(removed_error(folder.name, tombstone))
             continue
         if entry is None or verify or missing_metadata:
@@ -474,7 +487,7 @@ def _belongs(folder: Folder, filename: str, problems: list[PkgIndexError]) -> bo
 
 def _merge(
     folder: Folder,
-    catalog: Project,
+    catalog: _Catalog,
     found: Mapping[str, Inspected],
     batch: Batch,
     now: datetime,
@@ -482,12 +495,12 @@ def _merge(
     """The project's new catalog entry, the .metadata files to write, what was added/dropped."""
     files: list[IndexFile] = []
     metadata: dict[str, bytes] = {}
-    gone = [f.filename for f in catalog.files if f.filename not in folder.sizes]
+    gone = [name for name in catalog.files if name not in folder.sizes]
     for filename in gone:
         log.warning("%s/%s: no longer in the folder; dropped from the index", folder.name, filename)
     new: list[str] = []
     for filename in folder.sizes:
-        entry = catalog.file(filename)
+        entry = catalog.files.get(filename)
         item = found.get(filename)
         if item is None:
             if entry is not None:
@@ -500,7 +513,7 @@ def _merge(
             new.append(filename)
         if item.metadata is not None:
             metadata[filename] = item.metadata
-    return catalog.with_files(files), metadata, new, gone
+    return catalog.project.with_files(files), metadata, new, gone
 
 
 def _index_file(

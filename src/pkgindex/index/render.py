@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any, TypedDict
 from urllib.parse import quote
 
@@ -58,8 +57,7 @@ def render_project_json(project: Project) -> bytes:
         if project.status.reason:
             document["project-status"]["reason"] = project.status.reason
     head = json.dumps(document, ensure_ascii=False)[:-1]
-    times: dict[datetime, str] = {}  # the files of a project mostly share an upload time
-    files = _json_lines(_json_file(f, times) for f in offered)
+    files = _json_lines(_json_file(f) for f in offered)
     tail = ""
     withheld = project.files if not offered else ()
     if project.removed or withheld:
@@ -67,8 +65,7 @@ def render_project_json(project: Project) -> bytes:
         if project.removed:
             parts.append(f'"removed": [\n{_json_lines(map(_json_tombstone, project.removed))}\n]')
         if withheld:
-            entries = _json_lines(_json_file(f, times) for f in withheld)
-            parts.append(f'"withheld": [\n{entries}\n]')
+            parts.append(f'"withheld": [\n{_json_lines(map(_json_file, withheld))}\n]')
         tail = f', "{PRIVATE_KEY}": {{{", ".join(parts)}}}'
     return f'{head}, "files": [\n{files}\n]{tail}}}\n'.encode()
 
@@ -97,25 +94,31 @@ def render_root_json(names: Iterable[str], state: dict[str, Any] | None = None) 
     Written one project per line: readable diffs, and the C encoder stays in use (an indented
     dump of thousands of projects goes through json's slow pure-Python path).
     """
-    projects = ",\n".join(json.dumps({"name": name}, ensure_ascii=False) for name in names)
-    meta = json.dumps({"api-version": API_VERSION})
+    encode, text = _ENCODE_ASCII, _ENCODE_TEXT
+    projects = ",\n".join([f'{{"name": {encode(name)}}}' for name in names])
+    meta = encode({"api-version": API_VERSION})
     lines = [f'{{"meta": {meta},', f'"projects": [\n{projects}\n]']
     if state:
         private = {key: value for key, value in state.items() if key not in _PER_PROJECT}
         lines[-1] += ","
-        body = json.dumps(private, ensure_ascii=False)[:-1]
+        body = text(private)[:-1]
         for key in _PER_PROJECT:
             if key in state:
                 per_project = ",\n".join(
-                    f"{json.dumps(name)}: {json.dumps(value, ensure_ascii=False)}"
-                    for name, value in (state.get(key) or {}).items()
+                    [f"{encode(name)}: {text(value)}" for name, value in (state[key] or {}).items()]
                 )
                 body += f'{", " if len(body) > 1 else ""}"{key}": {{\n{per_project}\n}}'
         lines.append(f'"{PRIVATE_KEY}": {body}}}')
     return ("\n".join(lines) + "\n}\n").encode("utf-8")
 
 
-def _json_file(file: IndexFile, times: dict[datetime, str]) -> dict[str, Any]:
+# json.dumps makes a new encoder for every call with other than default options: these are made
+# once (they hold no state between calls)
+_ENCODE_ASCII = json.JSONEncoder().encode
+_ENCODE_TEXT = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _json_file(file: IndexFile) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "filename": file.filename,
         "url": file_url(file.filename),
@@ -126,10 +129,7 @@ def _json_file(file: IndexFile, times: dict[datetime, str]) -> dict[str, Any]:
     if file.metadata_sha256:
         entry["core-metadata"] = {"sha256": file.metadata_sha256}
     entry["size"] = file.size
-    uploaded = times.get(file.upload_time)
-    if uploaded is None:
-        uploaded = times[file.upload_time] = format_upload_time(file.upload_time)
-    entry["upload-time"] = uploaded
+    entry["upload-time"] = format_upload_time(file.upload_time)
     entry["yanked"] = (file.yanked or True) if file.yanked is not None else False
     private = dict(file.extra)
     if file.provenance is not None:

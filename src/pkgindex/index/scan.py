@@ -1,9 +1,11 @@
 """Find project folders and notice, without reading any distribution file, which changed.
 
-A run lists every project folder on every run, so this stays lean: one listing per folder (in a
-folder store one ``scandir``, and one ``stat`` per distribution file and page). A folder's
-*fingerprint* (distribution files and pages with their sizes, which metadata files exist) is
-compared with the one recorded after the last run; an unchanged folder is not read further.
+A run lists the project folders that changed since the last run on this machine (all of them
+on a bucket, on a fresh clone, or with ``--verify``; scancache.py), so this stays lean: one
+listing per folder (in a folder store one ``scandir``, and one ``stat`` per distribution file
+and page). A folder's *fingerprint* (distribution files and pages with their sizes, which
+metadata files exist) is compared with the one recorded after the last run; an unchanged folder
+is not read further.
 """
 
 from __future__ import annotations
@@ -36,23 +38,48 @@ class Folder:
     metadata: frozenset[str]  # names of the .metadata files present
     fingerprint: str  # digest of distributions and pages with sizes, and metadata files present
     etags: Mapping[str, str] = field(default_factory=dict)  # of the pages, for replacing them
+    stamp: str | None = None  # the store's change stamp of the folder when it was listed
+    listed: bool = True  # False: taken from the scan cache unlisted (only name and fingerprint)
 
     def key(self, filename: str) -> str:
         return f"{self.name}/{filename}"
 
 
+def unlisted_folder(name: str, stamp: str, fingerprint: str) -> Folder:
+    """A folder whose stamp is the one remembered: its remembered fingerprint, nothing else."""
+    return Folder(
+        name=NormalizedName(name),
+        sizes={},
+        pages={},
+        metadata=frozenset(),
+        fingerprint=fingerprint,
+        stamp=stamp,
+        listed=False,
+    )
+
+
 def scan_root(
-    store: Store, *, trusted: Container[str] = ()
+    store: Store,
+    *,
+    trusted: Container[str] = (),
+    remembered: Mapping[str, tuple[str, str]] | None = None,
 ) -> tuple[list[Folder], list[PkgIndexError]]:
     """Find the project folders in the store, and every problem with how they are laid out.
 
     Folder names in ``trusted`` were validated by an earlier run and are not checked again.
+    A folder whose stamp is the one ``remembered`` (scancache.py) is not listed: it comes back
+    unlisted, with its remembered fingerprint.
     """
     folders: list[Folder] = []
     problems: list[PkgIndexError] = []
     listing = store.list_root()
     for name in listing.folders:
-        folder, folder_problems = scan_folder(store, name, trusted=name in trusted)
+        stamp = listing.stamps.get(name)
+        known = remembered.get(name) if remembered and stamp else None
+        if known is not None and stamp is not None and known[0] == stamp and name in trusted:
+            folders.append(unlisted_folder(name, stamp, known[1]))
+            continue
+        folder, folder_problems = scan_folder(store, name, trusted=name in trusted, stamp=stamp)
         problems += folder_problems
         if folder:
             folders.append(folder)
@@ -83,7 +110,7 @@ def _sized(name: str) -> bool:
 
 
 def scan_folder(
-    store: Store, name: str, *, trusted: bool = False
+    store: Store, name: str, *, trusted: bool = False, stamp: str | None = None
 ) -> tuple[Folder | None, list[PkgIndexError]]:
     """List one folder; None if it is not a project folder (no distributions, no catalog).
 
@@ -121,6 +148,7 @@ def scan_folder(
         pages=pages,
         metadata=present,
         etags=listing.etags,
+        stamp=stamp,
         fingerprint=_fingerprint(
             {**sizes, **pages},
             [n for n in present if n.removesuffix(METADATA_SUFFIX) in sizes],

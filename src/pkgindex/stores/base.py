@@ -60,6 +60,10 @@ class Versioned:
 class RootListing:
     folders: tuple[str, ...]  # top-level folder names, sorted, dot-names left out
     files: tuple[str, ...]  # top-level file names, sorted
+    # folder -> a stamp that changes whenever an entry of the folder is added, removed or
+    # renamed (a folder store: inode, mtime and ctime); only for folders whose last change is
+    # old enough to tell the next one apart. Empty where the store has no such thing.
+    stamps: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,6 +108,12 @@ class Store(Protocol):
         ...
 
     def list_root(self) -> RootListing: ...
+
+    @property
+    def cache_key(self) -> str | None:
+        """What identifies this root on this machine, for a cache of what runs learned about
+        it (see pkgindex.index.scancache); None where nothing is cached (a bucket)."""
+        ...
 
     def list_folder(self, folder: str, *, sized: Callable[[str], bool]) -> Listing | None:
         """The objects directly in ``folder``; None if there are none. Sizes are reported for

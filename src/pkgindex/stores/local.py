@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO, TypeAlias
@@ -26,6 +27,7 @@ from pkgindex.errors import (
 from pkgindex.stores.base import ANY, Listing, ObjectInfo, RootListing, Versioned, check_key
 
 StrPath: TypeAlias = "str | os.PathLike[str]"
+RACY_NS = 1_000_000_000  # a folder changed this recently has no stamp (see list_root)
 
 
 class LocalStore:
@@ -58,8 +60,13 @@ class LocalStore:
     def writes_in_processes(self) -> bool:
         return True
 
+    @property
+    def cache_key(self) -> str:
+        status = self.root.stat()
+        return f"{os.path.realpath(self.root)}\0{status.st_dev}:{status.st_ino}"
+
     def describe(self, key: str) -> str:
-        return str(self.root / key)
+        return os.path.join(self.root, key)  # no Path per key: a cold run describes thousands
 
     def exists(self) -> bool:
         return self.root.is_dir()
@@ -80,8 +87,15 @@ class LocalStore:
     # --- reading ---------------------------------------------------------------------------
 
     def list_root(self) -> RootListing:
+        """The root's entries, and a stamp per project folder: adding, removing or renaming an
+        entry of a folder (which is how every writer here, git and ``mv`` change it) changes
+        its mtime and ctime, ``mv`` of another folder in its place its inode. A folder changed
+        within :data:`RACY_NS` of the listing gets no stamp: a change in the same clock tick
+        could leave the same times."""
         folders: list[str] = []
         files: list[str] = []
+        stamps: dict[str, str] = {}
+        recent = time.time_ns() - RACY_NS
         with os.scandir(self.root) as listing:
             for entry in listing:
                 name = entry.name
@@ -93,9 +107,16 @@ class LocalStore:
                     folders.append(name)
                     if not entry.is_symlink():
                         self._checked.add(name)  # saves list_folder an lstat
+                        status = entry.stat(follow_symlinks=False)
+                        if max(status.st_mtime_ns, status.st_ctime_ns) < recent:
+                            stamps[name] = (
+                                f"{status.st_ino}:{status.st_mtime_ns}:{status.st_ctime_ns}"
+                            )
                 else:
                     files.append(name)
-        return RootListing(folders=tuple(sorted(folders)), files=tuple(sorted(files)))
+        return RootListing(
+            folders=tuple(sorted(folders)), files=tuple(sorted(files)), stamps=stamps
+        )
 
     def list_folder(self, folder: str, *, sized: Callable[[str], bool]) -> Listing | None:
         """One ``scandir``, and one ``stat`` per sized entry: this runs for every folder of the

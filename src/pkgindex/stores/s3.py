@@ -136,6 +136,10 @@ class BucketStore:
     def writes_in_processes(self) -> bool:
         return False
 
+    @property
+    def cache_key(self) -> None:
+        return None  # a bucket is listed on every run: no folder has a stamp to remember
+
     def describe(self, key: str) -> str:
         return f"s3://{self.bucket}/{self.prefix}{key}"
 
