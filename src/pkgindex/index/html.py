@@ -2,7 +2,9 @@
 
 A project page holds exactly one ``<a>`` per offered file and no other anchor (installers take
 every anchor for a file); navigation and source links are small GET forms instead. The root page
-holds one ``<a>`` per project. Every value is escaped with ``html.escape(quote=True)``.
+holds one ``<a>`` per project. Every value is escaped with ``html.escape(quote=True)``, except
+the few this module makes from numbers or percent-encodes (sizes, times, file URLs), which hold
+no character that needs it.
 """
 
 from __future__ import annotations
@@ -151,7 +153,9 @@ def _file_rows(files: Sequence[IndexFile], project: Project) -> str:
 
 
 def _file_row(file: IndexFile, tags_seen: dict[str, str]) -> str:
-    attributes = [f'href="{_e(file_url(file.filename))}#sha256={_e(file.sha256)}"']
+    # not escaped, as nothing in them needs it: a URL quoted with safe="" (letters, digits,
+    # _.-~ and %XX), a size and a time this module formats from numbers
+    attributes = [f'href="{file_url(file.filename)}#sha256={_e(file.sha256)}"']
     if file.requires_python:
         attributes.append(f'data-requires-python="{_e(file.requires_python)}"')
     if file.metadata_sha256:
@@ -172,8 +176,8 @@ def _file_row(file: IndexFile, tags_seen: dict[str, str]) -> str:
     if tags is None:
         tags = tags_seen[tags_key] = _tags(file.filename)
     return (
-        f'<tr{css}><td class="file">{cell}</td><td class="num">{_e(_human_size(file.size))}</td>'
-        f'<td class="when">{_e(_when(file))}</td><td class="tags">{tags}</td>'
+        f'<tr{css}><td class="file">{cell}</td><td class="num">{_human_size(file.size)}</td>'
+        f'<td class="when">{_when(file)}</td><td class="tags">{tags}</td>'
         f'<td class="rp">{_e(file.requires_python or "")}</td><td>{_provenance(file)}</td></tr>'
     )
 
