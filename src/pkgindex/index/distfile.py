@@ -22,6 +22,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from pkgindex.errors import InvalidDistributionError
+from pkgindex.index.pickled import by_constructor
 
 DistKind = Literal["wheel", "sdist"]
 SDIST_SUFFIXES = (".tar.gz", ".zip")
@@ -33,6 +34,7 @@ MAX_FILENAME_LENGTH = 255 - len(".metadata")
 _FIELDS = frozenset({"name", "version", "requires-python"})
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DistFilename:
     """What a distribution's filename says about it."""
@@ -52,6 +54,7 @@ class DistFilename:
         return self.raw_stem.rpartition("-")[2]  # as parse_sdist_filename splits it
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inspected:
     """Everything the index needs to know about one file's contents."""

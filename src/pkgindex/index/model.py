@@ -14,11 +14,14 @@ from typing import Any, Literal, get_args
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from pkgindex.index.pickled import by_constructor
+
 UPLOAD_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 StatusName = Literal["active", "archived", "quarantined", "deprecated"]
 STATUSES: tuple[StatusName, ...] = get_args(StatusName)
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IndexFile:
     """One distribution file of a project, with everything its links advertise."""
@@ -47,6 +50,7 @@ class IndexFile:
         return key
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tombstone:
     """A removed file: its name and bytes are remembered so it never returns with other bytes."""
@@ -57,6 +61,7 @@ class Tombstone:
     reason: str | None = None
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectStatus:
     """A PEP 792 project status marker (no marker means "active")."""
@@ -75,6 +80,7 @@ class ProjectStatus:
         return self.status in ("active", "deprecated")
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
     name: NormalizedName
@@ -139,6 +145,7 @@ def parse_upload_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectSummary:
     """What the root page shows of a project (kept in the root page's private state)."""

@@ -36,6 +36,7 @@ from pkgindex.index.distfile import (
     sha256_file,
 )
 from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo, format_upload_time
+from pkgindex.index.pickled import by_constructor
 from pkgindex.index.rules import removed_error
 from pkgindex.index.scan import (
     METADATA_SUFFIX,
@@ -364,6 +365,7 @@ class _Catalog:
         object.__setattr__(self, "files", {file.filename: file for file in self.project.files})
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Job:
     folder: Folder
