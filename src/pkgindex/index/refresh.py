@@ -36,6 +36,7 @@ from pkgindex.index.distfile import (
     sha256_file,
 )
 from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo, format_upload_time
+from pkgindex.index.pickled import by_constructor
 from pkgindex.index.rules import removed_error
 from pkgindex.index.scan import (
     METADATA_SUFFIX,
@@ -309,7 +310,15 @@ def _plan_writes(
         project, metadata, new, gone = _merge(folder, catalog, read, batch, now)
         indexed += new
         dropped += gone
-        jobs.append(_Job(folder=folder, project=project, metadata=metadata, etags=catalog.etags))
+        jobs.append(
+            _Job(
+                folder=folder,
+                project=project,
+                metadata=metadata,
+                unlisted=frozenset(metadata.keys() - catalog.files.keys()),
+                etags=catalog.etags,
+            )
+        )
     return jobs, indexed, dropped
 
 
@@ -356,11 +365,13 @@ class _Catalog:
         object.__setattr__(self, "files", {file.filename: file for file in self.project.files})
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Job:
     folder: Folder
     project: Project
     metadata: Mapping[str, bytes]
+    unlisted: frozenset[str]  # wheels of ``metadata`` the catalog does not list yet
     etags: Mapping[str, str | None]
 
 
@@ -398,10 +409,13 @@ def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _
         if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
             changed = store.replace(key, data, etag=ANY)
         else:
-            changed = store.create(key, data)
+            # a wheel the catalog does not list yet: nothing links to its metadata file until
+            # the catalog page below is written, and a run killed before that reads the wheel
+            # again and replaces the file (above), so it is created in place
+            changed = store.create(key, data, atomic=filename not in job.unlisted)
         if changed:
             written.append(key)
-    rendered, summary = pages.render_folder_pages(store, project, site, on_index)
+    rendered, summary = pages.render_folder_pages(store, project, site, on_index, job.metadata)
     written += pages.write_pages(store, folder.name, rendered, job.etags)
     return project.name, written, project_fingerprint(project, rendered), summary
 
