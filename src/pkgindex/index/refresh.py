@@ -22,7 +22,6 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from pkgindex.errors import (
     IntegrityError,
-    InvalidDistributionError,
     PkgIndexError,
     StaleError,
     ValidationError,
@@ -32,7 +31,6 @@ from pkgindex.index.batch import Progress, Workers, inspect_many
 from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
-    parse_filename,
     sha256_file,
 )
 from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo, format_upload_time
@@ -335,7 +333,12 @@ def _read_files(
     found: dict[NormalizedName, dict[str, Inspected]] = {}
     keys = list(wanted)
     with store.local_paths(keys) as paths:
-        results = inspect_many([paths[key] for key in keys], progress, workers)
+        results = inspect_many(
+            [paths[key] for key in keys],
+            progress,
+            workers,
+            projects=[wanted[key].name for key in keys],  # a file in the wrong folder is not read
+        )
         for key, result in zip(keys, results, strict=True):
             folder = wanted[key]
             filename = key.rpartition("/")[2]
@@ -457,34 +460,12 @@ def _files_to_read(
             and entry.metadata_sha256 is not None
             and (filename + METADATA_SUFFIX not in folder.metadata)
         )
-        if entry is None and not _belongs(folder, filename, problems):
-            continue
         if entry is None and (tombstone := catalog.project.tombstone(filename)) is not None:
             problems.append(removed_error(folder.name, tombstone))
             continue
         if entry is None or verify or missing_metadata:
             wanted.append(folder.key(filename))
     return wanted
-
-
-def _belongs(folder: Folder, filename: str, problems: list[PkgIndexError]) -> bool:
-    """Check a new file's name parses and names this folder's project."""
-    try:
-        dist = parse_filename(filename)
-    except InvalidDistributionError as exc:
-        exc.message = f"{folder.name}/{exc.message}"
-        problems.append(exc)
-        return False
-    if dist.name != folder.name:
-        problems.append(
-            InvalidDistributionError(
-                f"{folder.name}/{filename}: project {dist.name!r} does not match folder "
-                f"{folder.name!r}",
-                hint=f"move the file to {dist.name}/ (or use 'pkgindex add'), or rebuild it",
-            )
-        )
-        return False
-    return True
 
 
 def _merge(
