@@ -18,6 +18,8 @@ from pkgindex.index.model import (
     ProjectSummary,
     Tombstone,
 )
+from pkgindex.index.scan import scan_folder
+from pkgindex.stores.local import LocalStore
 from tests.unit.wheels import write_wheel
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
@@ -57,3 +59,13 @@ def test_projects_round_trip_without_their_cached_sort_keys(sorted_first: bool) 
     assert [f.sort_key for f in back.files] == [f.sort_key for f in project.files]
     summary = ProjectSummary.from_project(project, ["q"])
     assert round_trip(summary) == summary
+
+
+def test_folders_round_trip(tmp_path: Path) -> None:
+    (tmp_path / "dace").mkdir()
+    write_wheel(tmp_path / "dace", "dace", "1.0")
+    folder, problems = scan_folder(LocalStore(tmp_path), "dace", stamp="1:2:3")
+    assert folder is not None and not problems
+    back = round_trip(folder)
+    assert back == folder and back.stamp == "1:2:3" and back.listed
+    assert dict(back.etags) == dict(folder.etags) and "index.html" not in back.etags
