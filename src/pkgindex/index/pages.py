@@ -75,8 +75,6 @@ def read_requires(
     ]
     if not wheels:
         return ()
-    from packaging.requirements import InvalidRequirement, Requirement  # deferred: slow
-
     data = known.get(wheels[-1].filename) if known else None
     if data is None:
         try:
@@ -88,8 +86,13 @@ def read_requires(
         if found is None:
             return ()
         data = found.data
+    lines = requires_dist(data)
+    if not lines:
+        return ()
+    from packaging.requirements import InvalidRequirement, Requirement  # deferred: slow
+
     names: set[str] = set()
-    for line in requires_dist(data):
+    for line in lines:
         try:
             requirement = Requirement(line)
         except InvalidRequirement:
