@@ -175,7 +175,8 @@ class NewWheels:
         payload = os.urandom(self.payload_kib * 1024) if self.payload_kib else b""
         from benchmarks.corpus import wheel_bytes
 
-        data = wheel_bytes(self.project, version, ">=3.8", [], payload)
+        # like a real wheel, with a Requires-Python and a dependency (both are parsed)
+        data = wheel_bytes(self.project, version, ">=3.8", ["numpy>=1.20"], payload)
         directory = directory or self.scratch
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{self.project}-{version}-py3-none-any.whl"

@@ -302,6 +302,23 @@ def test_a_missing_metadata_file_is_restored_and_nothing_else_written(root: Path
     assert (root / "dace" / "index.json").read_bytes() == catalog
 
 
+def test_a_partial_metadata_file_left_by_a_killed_run_is_rewritten(
+    root: Path, make_wheel: MakeWheel
+) -> None:
+    # a new wheel's metadata file is created in place: a run killed while writing it leaves
+    # it cut short, beside a wheel the catalog does not list yet
+    new = make_wheel(root / "ghex", "ghex", "0.6")
+    partial = root / "ghex" / f"{new.name}.metadata"
+    partial.write_bytes(b"Metadata-Vers")
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert report.indexed == (new.name,)
+    assert partial.read_bytes() == b"Metadata-Version: 2.1\nName: ghex\nVersion: 0.6\n" + (
+        b"Summary: test\n\n"
+    )
+    assert entries(root, "ghex")[new.name]["core-metadata"] == {"sha256": sha256(partial)}
+    assert f"ghex/{partial.name}" in report.written
+
+
 def test_lost_derived_files_come_back_identical(root: Path) -> None:
     before = {name: data for name, (data, _) in snapshot(root).items()}
     for path in [*root.rglob("*.html"), *root.rglob("*.metadata"), root / "index.json"]:

@@ -169,6 +169,31 @@ def test_inspect_refuses_inconsistent_files(tmp_path: Path, make, words: str) ->
         inspect_distribution(make(tmp_path))
 
 
+@pytest.mark.parametrize(
+    ("filename_version", "metadata_version", "accepted"),
+    [
+        ("1.0", "1.0", True),  # the same text: not parsed again
+        ("1.0", "1.0.0", True),  # another spelling of the same version
+        ("1!2.0+local.1", "1!2.0+LOCAL.1", True),
+        ("1.0", "1.0.1", False),
+        ("1.0", " 1.0 ", True),  # packaging strips the spaces email leaves
+        ("1.0", "1.0-x", False),
+    ],
+)
+def test_metadata_version_is_compared_as_a_version(
+    tmp_path: Path, filename_version: str, metadata_version: str, accepted: bool
+) -> None:
+    metadata = metadata_text("dace", metadata_version)
+    wheel = write_wheel(tmp_path, "dace", filename_version, metadata=metadata)
+    sdist = write_sdist(tmp_path, "dace", filename_version, pkg_info=metadata)
+    for path in (wheel, sdist):
+        if accepted:
+            assert inspect_distribution(path).dist.version == Version(filename_version)
+        else:
+            with pytest.raises(InvalidDistributionError, match="does not match the filename"):
+                inspect_distribution(path)
+
+
 def test_inspect_refuses_truncated_wheel(tmp_path: Path) -> None:
     wheel = write_wheel(tmp_path, "dace", "1.0")
     wheel.write_bytes(wheel.read_bytes()[:100])

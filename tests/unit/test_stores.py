@@ -81,15 +81,18 @@ def test_open_store_gives_a_folder_store_for_a_path(tmp_path):
     assert isinstance(store, LocalStore) and store.location == str(tmp_path)
 
 
-def test_create_never_overwrites(tmp_path):
+@pytest.mark.parametrize("atomic", [True, False])
+def test_create_never_overwrites(tmp_path, atomic):
     store = LocalStore(tmp_path)
-    assert store.create("a/a-1.0.tar.gz", b"one") is True
-    assert store.create("a/a-1.0.tar.gz", b"one") is False
+    assert store.create("a/a-1.0.tar.gz", b"one", atomic=atomic) is True  # makes the folder
+    assert store.create("a/a-1.0.tar.gz", b"one", atomic=atomic) is False
     with pytest.raises(
         ConflictError, match=r"a/a-1\.0\.tar\.gz: the index already has a different"
     ):
-        store.create("a/a-1.0.tar.gz", b"two")
+        store.create("a/a-1.0.tar.gz", b"two", atomic=atomic)
     assert (tmp_path / "a" / "a-1.0.tar.gz").read_bytes() == b"one"
+    assert store.create("a/b.metadata", b"", atomic=atomic) is True
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["a-1.0.tar.gz", "b.metadata"]
 
 
 def test_replace_is_conditional_on_the_etag_read(tmp_path):
@@ -115,6 +118,8 @@ def test_a_linked_project_folder_is_refused(tmp_path):
     store = LocalStore(tmp_path / "root")
     with pytest.raises(PkgIndexError, match="foo/: a symbolic link"):
         store.create("foo/foo-1.0.tar.gz", b"x")
+    with pytest.raises(PkgIndexError, match="foo/: a symbolic link"):
+        store.create("foo/foo-1.0.tar.gz", b"x", atomic=False)
     listing = store.list_folder("foo", sized=lambda _name: True)
     assert listing is not None and "foo/: a symbolic link" in listing.problems[0].message
     assert list((tmp_path / "elsewhere").iterdir()) == []

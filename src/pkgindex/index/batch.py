@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from pkgindex.errors import InvalidDistributionError, PkgIndexError
-from pkgindex.index.distfile import Inspected, inspect_distribution
+from pkgindex.index.distfile import Inspected, inspect_distribution, parse_filename
 
 if TYPE_CHECKING:
     import multiprocessing.context
@@ -64,9 +64,14 @@ Progress = Callable[[int, int], None]  # (files done, files in all)
 
 
 def inspect_many(
-    paths: Sequence[Path], progress: Progress | None = None, workers: Workers | None = None
+    paths: Sequence[Path],
+    progress: Progress | None = None,
+    workers: Workers | None = None,
+    *,
+    projects: Sequence[str] | None = None,
 ) -> list[Inspected | PkgIndexError]:
-    """Hash and read many files on every core.
+    """Hash and read many files on every core; with ``projects``, each file must be named
+    for the project given for it (its folder's), or it is not read.
 
     Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
     speed of every core without copying data between processes. Many small files go to
@@ -75,19 +80,22 @@ def inspect_many(
     """
     report = progress or _no_progress
     count = min(os.cpu_count() or 1, 8)
+    # as strings: a Path costs a hundred times more to pickle than its text
+    expected: Sequence[str | None] = projects if projects is not None else [None] * len(paths)
+    items = list(zip([os.fspath(path) for path in paths], expected, strict=True))
     total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
     with contextlib.ExitStack() as stack:
         results: Iterable[Inspected | tuple[str, str | None]]
         if count < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
-            results = map(_inspect_one, paths)
+            results = map(_inspect_one, items)
         elif total >= _BIG_FILE * len(paths):
             from concurrent import futures  # deferred: costly to import, rarely needed
 
             threads = stack.enter_context(futures.ThreadPoolExecutor(max_workers=count))
-            results = threads.map(_inspect_one, paths)
+            results = threads.map(_inspect_one, items)
         else:
             pool = workers or stack.enter_context(Workers())
-            results = pool.map(_inspect_one, paths)
+            results = pool.map(_inspect_one, items)
         outcomes = []
         for outcome in results:
             outcomes.append(outcome)
@@ -164,9 +172,16 @@ def _total_size(paths: Sequence[Path]) -> int:
     return total
 
 
-def _inspect_one(path: Path) -> Inspected | tuple[str, str | None]:
+def _inspect_one(item: tuple[str, str | None]) -> Inspected | tuple[str, str | None]:
     """Inspect one file (errors as tuples: they cross process borders)."""
+    path, project = item
     try:
-        return inspect_distribution(path)
+        dist = parse_filename(os.path.basename(path))
+        if project is not None and dist.name != project:
+            return (
+                f"{dist.filename}: project {dist.name!r} does not match folder {project!r}",
+                f"move the file to {dist.name}/ (or use 'pkgindex add'), or rebuild it",
+            )
+        return inspect_distribution(path, dist)
     except InvalidDistributionError as exc:
         return (exc.message, exc.hint)

@@ -22,6 +22,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from pkgindex.errors import InvalidDistributionError
+from pkgindex.index.pickled import by_constructor
 
 DistKind = Literal["wheel", "sdist"]
 SDIST_SUFFIXES = (".tar.gz", ".zip")
@@ -35,6 +36,7 @@ MAX_FILENAME_LENGTH = 255 - len(".metadata")
 _FIELDS = frozenset({"name", "version", "requires-python"})
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DistFilename:
     """What a distribution's filename says about it."""
@@ -46,7 +48,15 @@ class DistFilename:
     # name and version exactly as written in the filename (for the .dist-info folder)
     raw_stem: str
 
+    @property
+    def raw_version(self) -> str:
+        """The version exactly as written in the filename."""
+        if self.kind == "wheel":
+            return self.raw_stem.partition("-")[2]
+        return self.raw_stem.rpartition("-")[2]  # as parse_sdist_filename splits it
 
+
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Inspected:
     """Everything the index needs to know about one file's contents."""
@@ -135,11 +145,14 @@ def check_safe_filename(filename: str) -> None:
         )
 
 
-def inspect_distribution(path: Path, dist: DistFilename | None = None) -> Inspected:
+def inspect_distribution(
+    path: str | os.PathLike[str], dist: DistFilename | None = None
+) -> Inspected:
     """Hash a distribution file and read its core metadata; check it agrees with its name."""
-    dist = dist or parse_filename(path.name)
+    filename = os.path.basename(path)
+    dist = dist or parse_filename(filename)
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             # one read serves the hash and the archive reader (either path gives equal results)
             if size <= _READ_WHOLE_LIMIT:  # mutate: skip (the limit's edge: equal results)
@@ -151,7 +164,7 @@ def inspect_distribution(path: Path, dist: DistFilename | None = None) -> Inspec
                 handle.seek(0)
                 metadata = read_metadata(handle, dist)
     except OSError as exc:
-        raise InvalidDistributionError(f"{path.name}: cannot read: {exc.strerror}") from exc
+        raise InvalidDistributionError(f"{filename}: cannot read: {exc.strerror}") from exc
     requires_python = check_metadata(dist, metadata) if metadata is not None else None
     return Inspected(
         dist=dist,
@@ -212,8 +225,8 @@ def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
             f"{dist.filename}: metadata name {name!r} does not match the filename's {dist.name!r}",
             hint="rename the file to match its metadata, or rebuild it",
         )
-    try:
-        same_version = Version(version) == dist.version
+    try:  # the same text as the filename's is the same version, without parsing it again
+        same_version = version == dist.raw_version or Version(version) == dist.version
     except (InvalidVersion, ValueError):  # ValueError: more digits than int() accepts
         same_version = False
     if not same_version:

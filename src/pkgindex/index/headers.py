@@ -2,10 +2,11 @@
 
 Core metadata (every Metadata-Version, 1.0 to 2.4) is a block of RFC 822 headers; packaging
 and installers read it with ``email.parser`` and the compat32 policy. The index needs three
-fields (Name, Version, Requires-Python) of every file a cold run reads, and the stdlib parser
-builds a whole message (every header, the body as lines) for them: about a fifth of the
-time spent on a small wheel. This module walks the header block once and keeps the first value
-of the wanted fields, following ``email.feedparser`` line by line:
+fields (Name, Version, Requires-Python) of every file a cold run reads, and the Requires-Dist
+lines of each project's latest wheel (for its page); the stdlib parser builds a whole message
+(every header, the body as lines) for them: about a fifth of the time spent on a small wheel.
+This module walks the header block once and keeps the values of the wanted fields, following
+``email.feedparser`` line by line:
 
 - lines end at ``\\r\\n``, ``\\r`` or ``\\n``;
 - the block ends at the first line that is empty or is not a header (a name of printable
@@ -23,7 +24,7 @@ of the wanted fields, following ``email.feedparser`` line by line:
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 
 _HEADER = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -32,6 +33,23 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 def first_values(text: str, fields: Collection[str]) -> dict[str, str]:
     """The first value of each of ``fields`` (lower-case names) found in the header block."""
     found: dict[str, str] = {}
+    for name, value in _headers(text):
+        if name in fields and name not in found:
+            found[name] = value
+            if len(found) == len(fields):
+                break  # later values are not first values
+    return found
+
+
+def all_values(text: str, field: str) -> list[str]:
+    """Every value of ``field`` (a lower-case name) in the header block, in order, as
+    ``email``'s ``get_all`` returns them (for values of ASCII text: compat32 turns a value
+    holding undecodable bytes into a ``Header`` object instead)."""
+    return [value for name, value in _headers(text) if name == field]
+
+
+def _headers(text: str) -> Iterator[tuple[str, str]]:
+    """(lower-case name, value) of every header of the block, in order."""
     current: str | None = None  # lower-case name of the header being read
     value: list[str] = []
     for line in _header_lines(text):
@@ -40,7 +58,7 @@ def first_values(text: str, fields: Collection[str]) -> dict[str, str]:
                 value.append(line)
             continue
         if current is not None:
-            _keep(found, current, value, fields)
+            yield current, "".join(value).rstrip("\r\n")
             current = None
         if line.startswith("From "):
             continue
@@ -48,13 +66,7 @@ def first_values(text: str, fields: Collection[str]) -> dict[str, str]:
         if name:
             current, value = name.lower(), [line[len(name) + 1 :].lstrip(" \t")]
     if current is not None:
-        _keep(found, current, value, fields)
-    return found
-
-
-def _keep(found: dict[str, str], name: str, value: list[str], fields: Collection[str]) -> None:
-    if name in fields and name not in found:
-        found[name] = "".join(value).rstrip("\r\n")
+        yield current, "".join(value).rstrip("\r\n")
 
 
 def _header_lines(text: str) -> list[str]:

@@ -2,7 +2,9 @@
 
 A project page holds exactly one ``<a>`` per offered file and no other anchor (installers take
 every anchor for a file); navigation and source links are small GET forms instead. The root page
-holds one ``<a>`` per project. Every value is escaped with ``html.escape(quote=True)``.
+holds one ``<a>`` per project. Every value is escaped with ``html.escape(quote=True)``, except
+the few this module makes from numbers or percent-encodes (sizes, times, file URLs), which hold
+no character that needs it.
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ def _file_rows(files: Sequence[IndexFile], project: Project) -> str:
         return f'<tr><td colspan="6"><small>{text}</small></td></tr>'
     rows: list[str] = []
     version = None
+    tags: dict[str, str] = {}  # by the filename's last three parts: files mostly share them
     by_name = sorted(files, key=lambda f: f.filename)
     for file in sorted(by_name, key=lambda f: f.sort_key[0], reverse=True):  # newest first
         if file.version != version:
@@ -145,12 +148,14 @@ def _file_rows(files: Sequence[IndexFile], project: Project) -> str:
             yanked = all(f.yanked is not None for f in files if f.version == version)
             mark = ' <span class="badge">yanked</span>' if yanked else ""
             rows.append(f'<tr class="version"><th colspan="6">{_e(version)}{mark}</th></tr>')
-        rows.append(_file_row(file))
+        rows.append(_file_row(file, tags))
     return "\n".join(rows)
 
 
-def _file_row(file: IndexFile) -> str:
-    attributes = [f'href="{_e(file_url(file.filename))}#sha256={_e(file.sha256)}"']
+def _file_row(file: IndexFile, tags_seen: dict[str, str]) -> str:
+    # not escaped, as nothing in them needs it: a URL quoted with safe="" (letters, digits,
+    # _.-~ and %XX), a size and a time this module formats from numbers
+    attributes = [f'href="{file_url(file.filename)}#sha256={_e(file.sha256)}"']
     if file.requires_python:
         attributes.append(f'data-requires-python="{_e(file.requires_python)}"')
     if file.metadata_sha256:
@@ -164,9 +169,15 @@ def _file_row(file: IndexFile) -> str:
         css = ' class="yanked"'
         reason = f": {_e(file.yanked)}" if file.yanked else ""
         cell += f' <span class="badge">yanked{reason}</span>'
+    # every filename in the model was parsed as a distribution filename (catalog.py,
+    # distfile.py), so the tags cell depends only on the last three parts
+    tags_key = "-".join(file.filename.split("-")[-3:])
+    tags = tags_seen.get(tags_key)
+    if tags is None:
+        tags = tags_seen[tags_key] = _tags(file.filename)
     return (
-        f'<tr{css}><td class="file">{cell}</td><td class="num">{_e(_human_size(file.size))}</td>'
-        f'<td class="when">{_e(_when(file))}</td><td class="tags">{_tags(file.filename)}</td>'
+        f'<tr{css}><td class="file">{cell}</td><td class="num">{_human_size(file.size)}</td>'
+        f'<td class="when">{_when(file)}</td><td class="tags">{tags}</td>'
         f'<td class="rp">{_e(file.requires_python or "")}</td><td>{_provenance(file)}</td></tr>'
     )
 

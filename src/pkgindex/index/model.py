@@ -14,11 +14,14 @@ from typing import Any, Literal, get_args
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from pkgindex.index.pickled import by_constructor
+
 UPLOAD_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 StatusName = Literal["active", "archived", "quarantined", "deprecated"]
 STATUSES: tuple[StatusName, ...] = get_args(StatusName)
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IndexFile:
     """One distribution file of a project, with everything its links advertise."""
@@ -33,12 +36,21 @@ class IndexFile:
     yanked: str | None = None  # None: not yanked; "" yanked without a reason
     provenance: Mapping[str, Any] | None = None  # how it was built (pull mode), private data
     extra: Mapping[str, Any] = field(default_factory=dict)  # other private data (e.g. replaced)
+    # the parsed version, once: pages sort a project's files several times
+    _sort_key: tuple[Version, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def sort_key(self) -> tuple[Version, str]:
-        return (Version(self.version), self.filename)
+        key = self._sort_key
+        if key is None:
+            key = (Version(self.version), self.filename)
+            object.__setattr__(self, "_sort_key", key)  # a cache: the file itself is unchanged
+        return key
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tombstone:
     """A removed file: its name and bytes are remembered so it never returns with other bytes."""
@@ -49,6 +61,7 @@ class Tombstone:
     reason: str | None = None
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectStatus:
     """A PEP 792 project status marker (no marker means "active")."""
@@ -67,6 +80,7 @@ class ProjectStatus:
         return self.status in ("active", "deprecated")
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Project:
     name: NormalizedName
@@ -131,6 +145,7 @@ def parse_upload_time(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)  # Python 3.11 reads the "Z"
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectSummary:
     """What the root page shows of a project (kept in the root page's private state)."""

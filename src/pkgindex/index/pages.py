@@ -50,40 +50,51 @@ def render_pages(
 
 
 def render_folder_pages(
-    store: Store, project: Project, site: SiteInfo, on_index: Container[str]
+    store: Store,
+    project: Project,
+    site: SiteInfo,
+    on_index: Container[str],
+    metadata: Mapping[str, bytes] | None = None,
 ) -> tuple[dict[str, bytes], ProjectSummary]:
-    """A project's pages and its root-page line; reads its latest wheel's metadata file."""
-    requires = read_requires(store, project)
+    """A project's pages and its root-page line; reads its latest wheel's metadata file unless
+    ``metadata`` (the .metadata bytes just written, by wheel filename) holds it."""
+    requires = read_requires(store, project, metadata)
     rendered = render_pages(project, site, requires=requires, on_index=on_index)
     return rendered, ProjectSummary.from_project(project, requires)
 
 
-def read_requires(store: Store, project: Project) -> tuple[str, ...]:
-    """The projects the latest wheel needs (Requires-Dist without extras), by normalized name."""
+def read_requires(
+    store: Store, project: Project, known: Mapping[str, bytes] | None = None
+) -> tuple[str, ...]:
+    """The projects the latest wheel needs (Requires-Dist without extras), by normalized name.
+
+    Its metadata file is read from the store, or taken from ``known`` (by wheel filename)."""
     latest = latest_version(project.offered)
     wheels = [
         f for f in project.offered if f.version == latest and f.metadata_sha256 and f.yanked is None
     ]
     if not wheels:
         return ()
-    from email.parser import BytesHeaderParser  # deferred: only for projects being rendered
-    from email.policy import compat32
-
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    try:
-        found = store.read(
-            f"{project.name}/{wheels[-1].filename}{METADATA_SUFFIX}", max_size=_METADATA_LIMIT
-        )
-    except PkgIndexError:
-        found = None
-    if found is None:
-        return ()
-    names: set[str] = set()
-    headers = BytesHeaderParser(policy=compat32).parsebytes(found.data)
-    for line in headers.get_all("Requires-Dist", []):
+    data = known.get(wheels[-1].filename) if known else None
+    if data is None:
         try:
-            requirement = Requirement(str(line))
+            found = store.read(
+                f"{project.name}/{wheels[-1].filename}{METADATA_SUFFIX}", max_size=_METADATA_LIMIT
+            )
+        except PkgIndexError:
+            found = None
+        if found is None:
+            return ()
+        data = found.data
+    lines = requires_dist(data)
+    if not lines:
+        return ()
+    from packaging.requirements import InvalidRequirement, Requirement  # deferred: slow
+
+    names: set[str] = set()
+    for line in lines:
+        try:
+            requirement = Requirement(line)
         except InvalidRequirement:
             log.debug("%s: ignoring Requires-Dist %r", project.name, line)
             continue
@@ -91,6 +102,23 @@ def read_requires(store: Store, project: Project) -> tuple[str, ...]:
             names.add(canonicalize_name(requirement.name))
     names.discard(project.name)
     return tuple(sorted(names))
+
+
+def requires_dist(metadata: bytes) -> list[str]:
+    """The Requires-Dist values of core metadata, as ``str()`` of what ``email``'s
+    ``BytesHeaderParser`` (compat32) returns for them (bytes read as ASCII, others escaped)."""
+    from pkgindex.index.headers import all_values  # deferred: a warm run reads no metadata
+
+    text = metadata.decode("ascii", "surrogateescape")
+    values = all_values(text, "requires-dist")
+    if all(value.isascii() for value in values):
+        return values
+    # compat32 turns a value holding other bytes into a Header object: let email do it
+    from email.parser import BytesHeaderParser  # deferred: rare
+    from email.policy import compat32
+
+    headers = BytesHeaderParser(policy=compat32).parsebytes(metadata)
+    return [str(value) for value in headers.get_all("Requires-Dist", [])]
 
 
 def write_pages(

@@ -22,7 +22,6 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from pkgindex.errors import (
     IntegrityError,
-    InvalidDistributionError,
     PkgIndexError,
     StaleError,
     ValidationError,
@@ -32,10 +31,10 @@ from pkgindex.index.batch import Progress, Workers, inspect_many
 from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
-    parse_filename,
     sha256_file,
 )
 from pkgindex.index.model import IndexFile, Project, ProjectSummary, SiteInfo, format_upload_time
+from pkgindex.index.pickled import by_constructor
 from pkgindex.index.rules import removed_error
 from pkgindex.index.scan import (
     METADATA_SUFFIX,
@@ -319,7 +318,15 @@ def _plan_writes(
         project, metadata, new, gone = _merge(folder, catalog, read, batch, now)
         indexed += new
         dropped += gone
-        jobs.append(_Job(folder=folder, project=project, metadata=metadata, etags=catalog.etags))
+        jobs.append(
+            _Job(
+                folder=folder,
+                project=project,
+                metadata=metadata,
+                unlisted=frozenset(metadata.keys() - catalog.files.keys()),
+                etags=catalog.etags,
+            )
+        )
     return jobs, indexed, dropped
 
 
@@ -336,7 +343,12 @@ def _read_files(
     found: dict[NormalizedName, dict[str, Inspected]] = {}
     keys = list(wanted)
     with store.local_paths(keys) as paths:
-        results = inspect_many([paths[key] for key in keys], progress, workers)
+        results = inspect_many(
+            [paths[key] for key in keys],
+            progress,
+            workers,
+            projects=[wanted[key].name for key in keys],  # a file in the wrong folder is not read
+        )
         for key, result in zip(keys, results, strict=True):  # mutate: skip (equal lengths)
             folder = wanted[key]
             filename = key.rpartition("/")[2]
@@ -366,11 +378,13 @@ class _Catalog:
         object.__setattr__(self, "files", {file.filename: file for file in self.project.files})
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Job:
     folder: Folder
     project: Project
     metadata: Mapping[str, bytes]
+    unlisted: frozenset[str]  # wheels of ``metadata`` the catalog does not list yet
     etags: Mapping[str, str | None]
 
 
@@ -409,10 +423,13 @@ def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _
         if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
             changed = store.replace(key, data, etag=ANY)
         else:
-            changed = store.create(key, data)
+            # a wheel the catalog does not list yet: nothing links to its metadata file until
+            # the catalog page below is written, and a run killed before that reads the wheel
+            # again and replaces the file (above), so it is created in place
+            changed = store.create(key, data, atomic=filename not in job.unlisted)
         if changed:
             written.append(key)
-    rendered, summary = pages.render_folder_pages(store, project, site, on_index)
+    rendered, summary = pages.render_folder_pages(store, project, site, on_index, job.metadata)
     written += pages.write_pages(store, folder.name, rendered, job.etags)
     return project.name, written, project_fingerprint(project, rendered), summary
 
@@ -454,34 +471,12 @@ def _files_to_read(
             and entry.metadata_sha256 is not None
             and (filename + METADATA_SUFFIX not in folder.metadata)
         )
-        if entry is None and not _belongs(folder, filename, problems):
-            continue
         if entry is None and (tombstone := catalog.project.tombstone(filename)) is not None:
             problems.append(removed_error(folder.name, tombstone))
             continue
         if entry is None or verify or missing_metadata:
             wanted.append(folder.key(filename))
     return wanted
-
-
-def _belongs(folder: Folder, filename: str, problems: list[PkgIndexError]) -> bool:
-    """Check a new file's name parses and names this folder's project."""
-    try:
-        dist = parse_filename(filename)
-    except InvalidDistributionError as exc:
-        exc.message = f"{folder.name}/{exc.message}"
-        problems.append(exc)
-        return False
-    if dist.name != folder.name:
-        problems.append(
-            InvalidDistributionError(
-                f"{folder.name}/{filename}: project {dist.name!r} does not match folder "
-                f"{folder.name!r}",
-                hint=f"move the file to {dist.name}/ (or use 'pkgindex add'), or rebuild it",
-            )
-        )
-        return False
-    return True
 
 
 def _merge(

@@ -20,6 +20,7 @@ from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 from pkgindex.errors import InvalidDistributionError, PkgIndexError
 from pkgindex.index.distfile import DIST_SUFFIXES, is_distribution_filename, parse_filename
 from pkgindex.index.model import Project
+from pkgindex.index.pickled import by_constructor
 from pkgindex.stores.base import Store
 
 PAGE_HTML = "index.html"
@@ -28,6 +29,7 @@ METADATA_SUFFIX = ".metadata"
 _PAGES = (PAGE_HTML, PAGE_JSON)
 
 
+@by_constructor  # sent to the workers that write folders
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Folder:
     """A project folder as found in the store."""

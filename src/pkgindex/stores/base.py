@@ -136,9 +136,14 @@ class Store(Protocol):
         themselves for a folder store, downloaded copies for a bucket)."""
         ...
 
-    def create(self, key: str, source: bytes | Path) -> bool:
+    def create(self, key: str, source: bytes | Path, *, atomic: bool = True) -> bool:
         """Create an immutable object. True if created; False if the same bytes are already
-        there; ConflictError naming the key if other bytes are."""
+        there; ConflictError naming the key if other bytes are.
+
+        ``atomic=False`` lets a store create ``bytes`` in place, without a temporary object and
+        a rename, so that a crash can leave it partly written: only for an object nothing
+        refers to until a later write commits it, and that the next run rewrites if that
+        commit never happened (the .metadata file of a wheel not yet in the catalog)."""
         ...
 
     def replace(self, key: str, data: bytes, *, etag: str | None) -> bool:

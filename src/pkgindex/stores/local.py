@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeAlias
 
 from pkgindex.errors import (
     ConfigError,
@@ -27,6 +27,7 @@ from pkgindex.errors import (
 from pkgindex.stores.base import ANY, Listing, ObjectInfo, RootListing, Versioned, check_key
 
 _COPY_BUFFER = 1 << 20  # mutate: skip (a buffer size: any, even 0, copies every byte)
+StrPath: TypeAlias = "str | os.PathLike[str]"
 # a folder changed this recently has no stamp (see list_root)
 RACY_NS = 1_000_000_000  # mutate: skip (a nanosecond more or less)
 
@@ -34,12 +35,21 @@ RACY_NS = 1_000_000_000  # mutate: skip (a nanosecond more or less)
 class LocalStore:
     """An index in a local folder (a git checkout, a web server's document root)."""
 
-    __slots__ = ("_checked", "_locked", "root")
+    __slots__ = ("_base", "_checked", "_locked", "_root")
 
     def __init__(self, root: Path) -> None:
         self.root = Path(os.path.abspath(root))
         self._checked: set[str] = set()  # folders known not to be symbolic links
         self._locked = False
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @root.setter
+    def root(self, root: Path) -> None:
+        self._root = root
+        self._base = str(root)  # keys become paths as strings: a cold run makes thousands
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
@@ -153,9 +163,9 @@ class LocalStore:
         )
 
     def read(self, key: str, *, max_size: int | None = None) -> Versioned | None:
-        path = self._path(key)
+        path = self._file(key)
         try:
-            with path.open("rb") as stream:
+            with open(path, "rb") as stream:
                 status = os.fstat(stream.fileno())
                 if max_size is not None and status.st_size > max_size:
                     raise IntegrityError(
@@ -173,7 +183,7 @@ class LocalStore:
 
     def stat(self, key: str) -> ObjectInfo | None:
         try:
-            status = self._path(key).stat()
+            status = os.stat(self._file(key))
         except (FileNotFoundError, NotADirectoryError):
             return None
         return ObjectInfo(size=status.st_size, etag=_etag(status))
@@ -184,10 +194,18 @@ class LocalStore:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def create(self, key: str, source: bytes | Path) -> bool:
-        path = self._path(key)
+    def create(self, key: str, source: bytes | Path, *, atomic: bool = True) -> bool:
+        path = self._file(key)
+        if not atomic and isinstance(source, bytes):
+            try:
+                write_new(path, source)  # no stat first: an existing file is EEXIST
+                return True
+            except FileExistsError:
+                pass
+            except FileNotFoundError:
+                pass  # no folder yet: made below
         try:
-            status = path.stat()
+            status = os.stat(path)
         except FileNotFoundError:
             if isinstance(source, Path):
                 copy_atomic(source, path)
@@ -202,9 +220,9 @@ class LocalStore:
         )
 
     def replace(self, key: str, data: bytes, *, etag: str | None) -> bool:
-        path = self._path(key)
+        path = self._file(key)
         try:
-            status = path.stat()
+            status = os.stat(path)
         except FileNotFoundError:
             if etag not in (None, ANY):
                 raise StaleError(f"{path}: removed by another writer") from None
@@ -212,7 +230,7 @@ class LocalStore:
             return True
         if etag is None or (etag != ANY and etag != _etag(status)):
             raise StaleError(f"{path}: changed by another writer since it was read")
-        if status.st_size == len(data) and path.read_bytes() == data:
+        if status.st_size == len(data) and _read(path) == data:
             return False
         write_atomic(path, data)
         return True
@@ -224,14 +242,17 @@ class LocalStore:
         return remove_file(self._path(key))
 
     def _path(self, key: str) -> Path:
+        return Path(self._file(key))
+
+    def _file(self, key: str) -> str:
         """The file for a key. Project folders must be real folders inside the root: reading or
         writing through a symbolic link to a folder is refused (files may be links that stay
         inside the root; list_folder checks them)."""
         check_key(key)
         folder, slash, _ = key.partition("/")
-        if slash:
+        if slash and folder not in self._checked:
             self._folder(folder)
-        return self.root / key
+        return f"{self._base}/{key}"
 
     def _folder(self, folder: str) -> Path:
         if folder not in self._checked:
@@ -267,16 +288,21 @@ def _etag(status: os.stat_result) -> str:
     return f"{status.st_ino:x}-{status.st_mtime_ns:x}-{status.st_size:x}"
 
 
-def _same_bytes(path: Path, size: int, source: bytes | Path) -> bool:
+def _same_bytes(path: StrPath, size: int, source: bytes | Path) -> bool:
     if isinstance(source, bytes):
-        return size == len(source) and path.read_bytes() == source
+        return size == len(source) and _read(path) == source
     if size != source.stat().st_size:
         return False
     return _sha256(path) == _sha256(source)
 
 
-def _sha256(path: Path) -> str:
-    with path.open("rb") as handle:
+def _read(path: StrPath) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _sha256(path: StrPath) -> str:
+    with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
@@ -322,12 +348,59 @@ def _inside(root: Path, path: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(root)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_if_changed(path: Path, data: bytes, *, exists: bool = True) -> bool:
+    """Write ``data`` to ``path`` atomically unless it already holds exactly these bytes.
+
+    Returns True if the file was written. An unchanged file keeps its bytes and its mtime.
+    ``exists=False`` says the caller knows the file is new, which saves the comparison.
+    """
+    if not exists:
+        try:
+            write_new(path, data)
+        except FileExistsError:
+            pass  # it appeared after all: compare as usual
+        else:
+            return True
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    write_atomic(path, data)
+    return True
+
+
+def write_new(path: StrPath, data: bytes) -> None:
+    """Create a file that must not exist yet, without the temporary file and rename.
+
+    Only for files nothing refers to yet (a new wheel's .metadata file, written before any page
+    links to it): a crash part-way leaves a partial file that the next run finds and rewrites.
+    """
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    try:
+        _write_all(descriptor, data)
+    except BaseException:
+        os.close(descriptor)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # ours: O_EXCL created it
+        raise
+    os.close(descriptor)
+
+
+def write_atomic(path: StrPath, data: bytes) -> None:
     """Write to a temporary file beside ``path``, then rename it into place."""
-    _replace(path, lambda stream: stream.write(data))
+    _replace(path, data)
 
 
-def copy_atomic(source: Path, destination: Path) -> None:
+def _write_all(descriptor: int, data: bytes) -> None:
+    """``data`` to a file descriptor, without a buffered file object (a cold run writes
+    thousands of small files, each in one call)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def copy_atomic(source: Path, destination: StrPath) -> None:
     """Copy a file into place atomically: readers see the old file or the whole new one."""
 
     import shutil  # deferred: only add and sync copy files
@@ -346,25 +419,30 @@ def temporary_name(name: str) -> str:
     return f".{name[:200]}.{os.getpid()}.{threading.get_ident()}.tmp"
 
 
-def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
-    """Fill a temporary file beside ``path`` and rename it into place.
+def _replace(path: StrPath, fill: bytes | Callable[[BinaryIO], object]) -> None:
+    """Fill a temporary file beside ``path`` (with bytes, or by a function given the open
+    file) and rename it into place.
 
     The temporary name is unique per process and thread, so it needs no random name (mkstemp
     costs several times more per file, which shows when a cold run writes thousands).
     """
-    temporary = path.with_name(temporary_name(path.name))
+    folder, name = os.path.split(path)
+    temporary = os.path.join(folder, temporary_name(name))
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW
     try:
         descriptor = os.open(temporary, flags, 0o644)
     except FileNotFoundError:
-        path.parent.mkdir(
-            parents=True,
-            exist_ok=True,  # mutate: skip (only a writer making it at that moment can tell)
-        )
+        os.makedirs(folder, exist_ok=True)  # mutate: skip (exist_ok: only a race can tell)
         descriptor = os.open(temporary, flags, 0o644)
     try:
-        with os.fdopen(descriptor, "wb") as stream:
-            fill(stream)
+        if isinstance(fill, bytes):
+            try:
+                _write_all(descriptor, fill)
+            finally:
+                os.close(descriptor)
+        else:
+            with os.fdopen(descriptor, "wb") as stream:
+                fill(stream)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

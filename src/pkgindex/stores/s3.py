@@ -255,7 +255,8 @@ class BucketStore:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def create(self, key: str, source: bytes | Path) -> bool:
+    def create(self, key: str, source: bytes | Path, *, atomic: bool = True) -> bool:
+        # every PUT is atomic: ``atomic=False`` changes nothing here
         try:
             self._put(key, source, IfNoneMatch="*")
         except StaleError:
