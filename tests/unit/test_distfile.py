@@ -158,6 +158,18 @@ def test_inspect_zip_sdist_reads_pkg_info(tmp_path: Path) -> None:
             lambda d: write_wheel(d, "dace", "1.0", metadata="Name: dace\nVersion: 1.0\xff\n"),
             "metadata version '1.0\xff' does not match",
         ),
+        (  # the version as written is compared first: an empty one is no match
+            lambda d: write_wheel(d, "dace", "1.0", metadata="Name: dace\nVersion: \n"),
+            "metadata version '' does not match the filename's 1.0",
+        ),
+        (
+            lambda d: write_sdist(d, "dace", "1.0", pkg_info="Name: dace\nVersion: dace-1.0\n"),
+            "metadata version 'dace-1.0' does not match the filename's 1.0",
+        ),
+        (
+            lambda d: write_sdist(d, "my-pkg", "1.0", pkg_info="Name: my-pkg\nVersion: pkg-1.0\n"),
+            "metadata version 'pkg-1.0' does not match the filename's 1.0",
+        ),
         (
             lambda d: write_wheel(d, "dace", "1.0", requires_python=">=three"),
             "Requires-Python '>=three' is not a valid version specifier",

@@ -51,9 +51,9 @@ class DistFilename:
     @property
     def raw_version(self) -> str:
         """The version exactly as written in the filename."""
-        if self.kind == "wheel":
-            return self.raw_stem.partition("-")[2]
-        return self.raw_stem.rpartition("-")[2]  # as parse_sdist_filename splits it
+        if self.kind == "sdist":
+            return self.raw_stem.rpartition("-")[2]  # as parse_sdist_filename splits it
+        return self.raw_stem.partition("-")[2]  # a wheel's name has no "-"
 
 
 @by_constructor
