@@ -426,7 +426,8 @@ def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _
             # a wheel the catalog does not list yet: nothing links to its metadata file until
             # the catalog page below is written, and a run killed before that reads the wheel
             # again and replaces the file (above), so it is created in place
-            changed = store.create(key, data, atomic=filename not in job.unlisted)
+            atomic = filename not in job.unlisted  # mutate: skip (only a crash can tell)
+            changed = store.create(key, data, atomic=atomic)
         if changed:
             written.append(key)
     rendered, summary = pages.render_folder_pages(store, project, site, on_index, job.metadata)
