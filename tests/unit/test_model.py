@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from packaging.utils import NormalizedName
+from packaging.version import Version
 
 from pkgindex.index.model import (
     UPLOAD_TIME_FORMAT,
@@ -170,3 +171,11 @@ def test_tombstones_are_rendered_with_their_keys() -> None:
         '{"filename": "dace-0.9.tar.gz", "sha256": "' + "c" * 64 + '", '
         '"removed-at": "2024-05-06T07:08:09.123456Z"}\n]}}\n'
     )
+
+
+def test_a_files_sort_key_is_computed_once_and_does_not_change_equality() -> None:
+    file, same = a_file("1.10"), a_file("1.10")
+    key = file.sort_key
+    assert key == (Version("1.10"), "dace-1.10-py3-none-any.whl")
+    assert file.sort_key is key  # cached: the version is parsed once
+    assert file == same  # whether or not its key was computed

@@ -38,7 +38,10 @@ class IndexFile:
     extra: Mapping[str, Any] = field(default_factory=dict)  # other private data (e.g. replaced)
     # the parsed version, once: pages sort a project's files several times
     _sort_key: tuple[Version, str] | None = field(
-        default=None, init=False, repr=False, compare=False
+        default=None,
+        init=False,  # mutate: skip (nobody passes it: a parameter would change nothing)
+        repr=False,  # mutate: skip (a repr shows it or not: no behaviour)
+        compare=False,
     )
 
     @property
