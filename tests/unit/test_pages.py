@@ -23,6 +23,7 @@ from pkgindex.index.pages import (
     read_requires,
     read_root_state,
     render_folder_pages,
+    requires_dist,
     root_pages,
     same_site,
     site_state,
@@ -315,3 +316,24 @@ def test_a_root_page_removed_after_it_was_read_is_a_lost_race(tmp_path: Path) ->
     (tmp_path / "index.html").unlink()  # another writer
     with pytest.raises(StaleError, match=r"index\.html: removed by another writer"):
         write_root(store, state, ["dace", "numpy"], SITE, {}, {})
+
+
+def test_requires_dist_reads_as_email_does() -> None:
+    metadata = (
+        b"Metadata-Version: 2.1\nName: x\nRequires-Dist: caf\xc3\xa9 >=1\nRequires-Dist: numpy\n"
+        b"Summary: na\xc3\xafve\n\nRequires-Dist: not a header\n"
+    )
+    expected = ["caf\ufffd\ufffd >=1", "numpy"]  # what str() of compat32's Header gives
+    assert requires_dist(metadata) == expected
+    ascii_only = b"Name: x\nRequires-Dist: attrs\nRequires-Dist: numpy ; extra == 'a'\n"
+    assert requires_dist(ascii_only) == ["attrs", "numpy ; extra == 'a'"]
+    assert requires_dist(b"Name: x\nSummary: \xc3\xa9\n") == []
+
+
+def test_requirements_of_a_wheel_read_in_this_run_come_from_memory(tmp_path: Path) -> None:
+    built = "dace-2.0-cp311-cp311-linux_x86_64.whl"
+    files = [wheel("2.0"), dataclasses.replace(wheel("2.0"), filename=built)]
+    project = Project.from_files(NAME, files)
+    known = {built: b"Name: dace\nVersion: 2.0\n\n", "dace-2.0-py3-none-any.whl": METADATA}
+    store = LocalStore(tmp_path)  # holds no metadata file at all
+    assert read_requires(store, project, known) == ("attrs", "numpy", "typing-extensions")
