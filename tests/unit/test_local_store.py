@@ -373,3 +373,27 @@ def test_write_new_never_replaces_or_follows_a_link(tmp_path: Path) -> None:
         write_new(tmp_path / "link.metadata", b"two")
     assert (tmp_path / "a.metadata").read_bytes() == b"one"
     assert not (tmp_path / "target").exists()
+
+
+def test_a_file_created_in_place_is_whole_or_absent(tmp_path: Path) -> None:
+    before = len(os.listdir("/proc/self/fd"))
+    previous = os.umask(0o022)
+    try:
+        assert LocalStore(tmp_path).create("dace/a.metadata", b"m", atomic=False) is True
+        write_new(tmp_path / "b.metadata", b"n")
+    finally:
+        os.umask(previous)
+    for name in ("dace/a.metadata", "b.metadata"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
+    with pytest.raises(TypeError):
+        write_new(tmp_path / "c.metadata", "not bytes")  # type: ignore[arg-type]
+    assert not (tmp_path / "c.metadata").exists()  # a failed write leaves nothing
+    assert len(os.listdir("/proc/self/fd")) == before  # and no open descriptor
+
+
+def test_root_files_may_be_links_inside_the_root(tmp_path: Path) -> None:
+    (tmp_path / ".pages").mkdir()
+    (tmp_path / ".pages" / "index.json").write_bytes(b"{}")
+    (tmp_path / "index.json").symlink_to(tmp_path / ".pages" / "index.json")
+    found = LocalStore(tmp_path).read("index.json")
+    assert found is not None and found.data == b"{}"

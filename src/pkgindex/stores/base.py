@@ -136,7 +136,13 @@ class Store(Protocol):
         themselves for a folder store, downloaded copies for a bucket)."""
         ...
 
-    def create(self, key: str, source: bytes | Path, *, atomic: bool = True) -> bool:
+    def create(
+        self,
+        key: str,
+        source: bytes | Path,
+        *,
+        atomic: bool = True,  # mutate: skip (a protocol's signature: no code runs)
+    ) -> bool:
         """Create an immutable object. True if created; False if the same bytes are already
         there; ConflictError naming the key if other bytes are.
 

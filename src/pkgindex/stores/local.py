@@ -27,7 +27,7 @@ from pkgindex.errors import (
 from pkgindex.stores.base import ANY, Listing, ObjectInfo, RootListing, Versioned, check_key
 
 _COPY_BUFFER = 1 << 20  # mutate: skip (a buffer size: any, even 0, copies every byte)
-StrPath: TypeAlias = "str | os.PathLike[str]"
+StrPath: TypeAlias = "str | os.PathLike[str]"  # mutate: skip (a type, not a value)
 # a folder changed this recently has no stamp (see list_root)
 RACY_NS = 1_000_000_000  # mutate: skip (a nanosecond more or less)
 
@@ -194,9 +194,15 @@ class LocalStore:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def create(self, key: str, source: bytes | Path, *, atomic: bool = True) -> bool:
+    def create(
+        self,
+        key: str,
+        source: bytes | Path,
+        *,
+        atomic: bool = True,  # mutate: skip (in place differs only in a crash)
+    ) -> bool:
         path = self._file(key)
-        if not atomic and isinstance(source, bytes):
+        if not atomic and isinstance(source, bytes):  # mutate: skip (only a crash can tell)
             try:
                 write_new(path, source)  # no stat first: an existing file is EEXIST
                 return True
@@ -348,13 +354,18 @@ def _inside(root: Path, path: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(root)
 
 
-def write_if_changed(path: Path, data: bytes, *, exists: bool = True) -> bool:
+def write_if_changed(
+    path: Path,
+    data: bytes,
+    *,
+    exists: bool = True,  # mutate: skip (a hint: a wrong one costs a stat)
+) -> bool:
     """Write ``data`` to ``path`` atomically unless it already holds exactly these bytes.
 
     Returns True if the file was written. An unchanged file keeps its bytes and its mtime.
     ``exists=False`` says the caller knows the file is new, which saves the comparison.
     """
-    if not exists:
+    if not exists:  # mutate: skip (a hint: a wrong one costs a stat)
         try:
             write_new(path, data)
         except FileExistsError:
