@@ -443,7 +443,10 @@ def _replace(path: StrPath, fill: bytes | Callable[[BinaryIO], object]) -> None:
     try:
         descriptor = os.open(temporary, flags, 0o644)
     except FileNotFoundError:
-        os.makedirs(folder, exist_ok=True)  # mutate: skip (exist_ok: only a race can tell)
+        os.makedirs(
+            folder,
+            exist_ok=True,  # mutate: skip (only a race can tell)
+        )
         descriptor = os.open(temporary, flags, 0o644)
     try:
         if isinstance(fill, bytes):
