@@ -32,6 +32,7 @@ import ast
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -39,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+import tokenize
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -63,8 +65,14 @@ CORE = (
 # per run, too slow to run once per mutant; the full suite covers the command line). Fastest
 # first: with -x a killed mutant stops at its first failing test.
 REFRESH_TESTS = (
+    "tests/unit/test_model.py",
+    "tests/unit/test_pages.py",
+    "tests/unit/test_local_store.py",
+    "tests/unit/test_scan.py",
+    "tests/unit/test_refresh_parts.py",
     "tests/integration/test_refresh_behaviour.py",
     "tests/integration/test_refresh_properties.py",
+    "tests/integration/test_scan_cache.py",
     "tests/unit/test_stores.py",
     "tests/integration/test_stores_local.py",
 )
@@ -109,6 +117,7 @@ class Mutant:
     line: int
     end_line: int
     description: str
+    text: str = ""  # the source of its lines, stripped: which mutant it is when lines move
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,14 +322,64 @@ def mutants_of(module: str) -> list[Mutant]:
     tree = ast.parse((REPO / module).read_text(), module)
     mutator = _Mutator(_untouchable(tree))
     mutator.visit(tree)
+    source = (REPO / module).read_text().splitlines()
     return [
-        Mutant(module=module, number=number, line=line, end_line=end, description=description)
+        Mutant(
+            module=module,
+            number=number,
+            line=line,
+            end_line=end,
+            description=description,
+            text=" ".join(text.strip() for text in source[line - 1 : end]),
+        )
         for number, (line, end, description) in enumerate(mutator.found)
     ]
 
 
-def mutated_source(mutant: Mutant) -> str:
-    tree = ast.parse((REPO / mutant.module).read_text(), mutant.module)
+PRAGMA = re.compile(r"#\s*mutate:\s*skip\s*\((?P<reason>[^)]*\S[^)]*)\)")
+
+
+def equivalent_lines(module: str) -> dict[int, str]:
+    """The lines marked ``# mutate: skip (reason)``: every mutant starting on such a line is
+    equivalent (no test can tell it from the original) and is left out of the run and the
+    score. A pragma without a reason is an error."""
+    found: dict[int, str] = {}
+    with (REPO / module).open() as source:
+        for token in tokenize.generate_tokens(source.readline):
+            if token.type == tokenize.COMMENT and re.match(r"#\s*mutate:", token.string):
+                match = PRAGMA.fullmatch(token.string.strip())
+                if match is None:
+                    raise SystemExit(
+                        f"{module}:{token.start[0]}: a mutate pragma reads "
+                        "`# mutate: skip (why no test can tell the mutant apart)`"
+                    )
+                found[token.start[0]] = match["reason"].strip()
+    return found
+
+
+def split_equivalent(mutants: Sequence[Mutant]) -> tuple[list[Mutant], list[tuple[Mutant, str]]]:
+    """The mutants to run, and the excluded ones with the reason their line gives."""
+    pragmas = {module: equivalent_lines(module) for module in {m.module for m in mutants}}
+    kept = [m for m in mutants if m.line not in pragmas[m.module]]
+    excluded = [(m, pragmas[m.module][m.line]) for m in mutants if m.line in pragmas[m.module]]
+    return kept, excluded
+
+
+def mutant_keys(mutants: Sequence[Mutant]) -> dict[tuple[str, str, str, int], Mutant]:
+    """Each mutant by what it changes: module, description, the text of its lines (and which
+    of several identical ones): the same mutant after code above it moved."""
+    keys: dict[tuple[str, str, str, int], Mutant] = {}
+    for mutant in mutants:
+        occurrence = 0
+        while (mutant.module, mutant.description, mutant.text, occurrence) in keys:
+            occurrence += 1
+        keys[(mutant.module, mutant.description, mutant.text, occurrence)] = mutant
+    return keys
+
+
+def mutated_source(mutant: Mutant, source: str) -> str:
+    """``source`` (the module as the mutants were listed from it) with the mutant planted."""
+    tree = ast.parse(source, mutant.module)
     mutator = _Mutator(_untouchable(tree), target=mutant.number)
     mutated = ast.fix_missing_locations(mutator.visit(tree))
     assert mutator.applied == mutant.description, (mutator.applied, mutant)
@@ -438,7 +497,7 @@ class Workspace:
             return Outcome(mutant=mutant, status="uncovered", seconds=0.0)
         target = self.path / mutant.module
         original = target.read_text()
-        target.write_text(mutated_source(mutant))
+        target.write_text(mutated_source(mutant, original))
         try:  # the few fastest tests first; if the mutant survives them, every test
             status, seconds = self.run_tests(tests[:FIRST_TESTS])
             if status == 0 and len(tests) > FIRST_TESTS:
@@ -527,7 +586,9 @@ def _node_id(context: str) -> str:
     return ""
 
 
-def tests_covering(mutant: Mutant, covered: Covered, durations: Mapping[str, float]) -> list[str]:
+def tests_covering(
+    mutant: Mutant, covered: Covered, durations: Mapping[str, float], root: Path = REPO
+) -> list[str]:
     """The tests that run the mutant's lines. A line run at import time (a module constant)
     maps to the tests that run the lines using the names it assigns, when those are used in
     its module only; else to the module's whole selection."""
@@ -536,17 +597,17 @@ def tests_covering(mutant: Mutant, covered: Covered, durations: Mapping[str, flo
     for line in range(mutant.line, mutant.end_line + 1):
         ids |= lines.get(line, set())
     if "" in ids:
-        users = _lines_using_constant(mutant)
-        if users is None:
+        users = _lines_using_constant(mutant, root)
+        if not users:  # read elsewhere (another module, the tests): every test of the module
             return tests_for(mutant.module)
         ids = {test for line in users for test in lines.get(line, set())} - {""}
     return sorted(ids, key=lambda node: (durations.get(node, 60.0), node))  # fastest first
 
 
-def _lines_using_constant(mutant: Mutant) -> list[int] | None:
+def _lines_using_constant(mutant: Mutant, root: Path) -> list[int] | None:
     """Lines of the module reading the names a module-level assignment at the mutant's line
     sets; None when that is not the case or another module imports one of the names."""
-    tree = ast.parse((REPO / mutant.module).read_text())
+    tree = ast.parse((root / mutant.module).read_text())
     statement = next(
         (s for s in tree.body if s.lineno <= mutant.line <= (s.end_lineno or s.lineno)), None
     )
@@ -556,8 +617,8 @@ def _lines_using_constant(mutant: Mutant) -> list[int] | None:
     names = {t.id for t in targets if isinstance(t, ast.Name)}
     if not names or len(names) != len(targets):
         return None
-    for other in (REPO / "src").rglob("*.py"):
-        if other != REPO / mutant.module and any(name in other.read_text() for name in names):
+    for other in (root / "src").rglob("*.py"):
+        if other != root / mutant.module and any(name in other.read_text() for name in names):
             return None  # imported elsewhere: who knows who depends on it
     return [
         node.lineno
@@ -598,7 +659,8 @@ def run(
             with lock:
                 workspace = free.pop()
             try:
-                outcome = workspace.try_mutant(mutant, tests_covering(mutant, covered, durations))
+                tests = tests_covering(mutant, covered, durations, workspace.path)
+                outcome = workspace.try_mutant(mutant, tests)
             finally:
                 with lock:
                     free.append(workspace)
@@ -625,7 +687,7 @@ SURVIVING = ("survived", "uncovered")
 FIRST_TESTS = 4  # tests tried first on a mutant (the fastest that reach it)
 
 
-def report(outcomes: Sequence[Outcome]) -> str:
+def report(outcomes: Sequence[Outcome], excluded: Sequence[tuple[Mutant, str]] = ()) -> str:
     lines = ["module                                   mutants  killed  survived  score"]
     modules = sorted({o.mutant.module for o in outcomes})
     for module in [*modules, "total"]:
@@ -643,6 +705,9 @@ def report(outcomes: Sequence[Outcome]) -> str:
             + (" (no test runs this line)" if o.status == "uncovered" else "")
             for o in survivors
         ]
+    if excluded:
+        lines.append(f"\nequivalent, not counted ({len(excluded)}, `# mutate: skip`):")
+        lines += [f"  {m.module}:{m.line}: {m.description}: {why}" for m, why in excluded]
     return "\n".join(lines)
 
 
@@ -661,6 +726,28 @@ def sample(mutants: Sequence[Mutant], size: int, seed: int) -> list[Mutant]:
 
 def _outcome(item: dict[str, Any]) -> Outcome:
     return Outcome(mutant=Mutant(**item["mutant"]), status=item["status"], seconds=item["seconds"])
+
+
+def _carried_over(path: Path, mutants: Sequence[Mutant]) -> tuple[list[Outcome], list[Mutant]]:
+    """The outcomes of an earlier run that still hold (a mutant it killed, on a line whose
+    text is the same), and the mutants to run again: its survivors, and every mutant on a new
+    or changed line. A killed mutant is trusted although code elsewhere changed: after large
+    changes, a full run is the real measure."""
+    earlier = [_outcome(item) for item in json.loads(path.read_text())]
+    killed = {
+        key: outcome
+        for key, outcome in zip(mutant_keys([o.mutant for o in earlier]), earlier, strict=True)
+        if outcome.status not in SURVIVING
+    }
+    carried: list[Outcome] = []
+    to_run: list[Mutant] = []
+    for key, mutant in mutant_keys(mutants).items():
+        before = killed.get(key)
+        if before is None:
+            to_run.append(mutant)
+        else:
+            carried.append(Outcome(mutant=mutant, status=before.status, seconds=before.seconds))
+    return carried, to_run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -697,28 +784,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve()
         return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up workers and copies
-    mutants = [m for module in core_modules(args.modules) for m in mutants_of(module)]
+    every = [m for module in core_modules(args.modules) for m in mutants_of(module)]
+    mutants, excluded = split_equivalent(every)
     if args.line:
         mutants = [m for m in mutants if m.line in args.line]
+        excluded = [(m, why) for m, why in excluded if m.line in args.line]
     if args.list:
         for m in mutants:
             print(f"{m.module}:{m.line}: {m.description}")
-        print(f"{len(mutants)} mutants", file=sys.stderr)
+        for m, why in excluded:
+            print(f"{m.module}:{m.line}: {m.description} [equivalent: {why}]")
+        print(f"{len(mutants)} mutants, {len(excluded)} equivalent ones left out", file=sys.stderr)
         return 0
     earlier: list[Outcome] = []
     if args.rerun:
-        earlier = [_outcome(item) for item in json.loads(args.rerun.read_text())]
-        if not {o.mutant for o in earlier} <= set(mutants):
-            raise SystemExit(f"{args.rerun}: other mutants than now: the core changed; run all")
-        mutants = [o.mutant for o in earlier if o.status in SURVIVING]
-        earlier = [o for o in earlier if o.status not in SURVIVING]
+        earlier, mutants = _carried_over(args.rerun, mutants)
     started = time.monotonic()
     if args.sample and args.sample < len(mutants):
         mutants = sample(mutants, args.sample, args.seed)
     outcomes = earlier + run(
         mutants, max(1, args.jobs), args.timeout, args.coverage_cache, args.json
     )
-    print(report(outcomes))
+    print(report(outcomes, excluded))
     print(f"\n{len(mutants)} mutants in {time.monotonic() - started:.0f} s, {args.jobs} workers")
     if args.json:
         args.json.write_text(json.dumps([asdict(o) for o in outcomes], indent=1) + "\n")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,13 +23,18 @@ from pkgindex.errors import (
     IntegrityError,
     InvalidDistributionError,
     PkgIndexError,
+    StaleError,
     ValidationError,
 )
 from pkgindex.index import refresh as index
+from pkgindex.index import scancache
 from pkgindex.index.add import add_files
+from pkgindex.index.catalog import RootState
+from pkgindex.index.remove import remove
 from pkgindex.index.render import FORMAT_VERSION
+from pkgindex.index.scan import scan_root
 from pkgindex.index.yank import set_yanked
-from pkgindex.stores.local import LocalStore
+from pkgindex.stores.local import RACY_NS, LocalStore
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 T1 = datetime(2026, 6, 7, 8, 9, 10, tzinfo=UTC)
@@ -144,6 +150,113 @@ def test_a_warm_run_reads_and_writes_nothing(root: Path) -> None:
     assert (report.written, report.indexed, report.dropped) == ((), (), ())
     assert report.projects == ("dace", "ghex")
     assert snapshot(root) == before
+
+
+def test_a_warm_run_does_not_read_the_catalog_of_an_unchanged_folder(root: Path) -> None:
+    """Proof that nothing is read: catalog pages damaged in place (same size, so the same
+    fingerprint) go unnoticed until --verify reads every folder."""
+    for catalog in root.glob("*/index.json"):
+        garble(catalog)
+    before = snapshot(root)
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert (report.written, report.indexed, report.dropped) == ((), (), ())
+    assert snapshot(root) == before
+    with pytest.raises(ValidationError) as raised:
+        index.generate(LocalStore(root), verify=True, clock=at(T1))
+    assert sorted(p.message.split(":")[0] for p in raised.value.problems) == [
+        str(root / "dace" / "index.json"),
+        str(root / "ghex" / "index.json"),
+    ]
+
+
+def test_a_new_url_relists_remembered_folders_and_forgets_the_ones_written(
+    tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    root = tmp_path / "index"
+    for name in ("alpha", "bravo"):
+        make_wheel(root / name, name, "1.0")
+    index.generate(LocalStore(root), clock=at(T0))
+    time.sleep(RACY_NS / 1e9 + 0.1)  # old enough to be stamped
+    assert index.generate(LocalStore(root), clock=at(T0)).written == ()
+    assert sorted(scancache.load(LocalStore(root))) == ["alpha", "bravo"]  # taken unlisted next
+    listed, _ = scan_root(LocalStore(root))  # with nothing remembered: every folder listed
+    assert [(f.name, f.listed, f.stamp is not None) for f in listed] == [
+        ("alpha", True, True),
+        ("bravo", True, True),
+    ]
+    report = index.generate(LocalStore(root), url="https://new.example/simple/", clock=at(T1))
+    assert sorted(report.written) == [
+        "alpha/index.html", "bravo/index.html", "index.html", "index.json",
+    ]  # fmt: skip
+    assert "https://new.example/simple/" in (root / "alpha" / "index.html").read_text()
+    assert scancache.load(LocalStore(root)) == {}  # written: their stamps changed
+
+
+def test_a_skipped_problem_is_reported_by_every_later_run(
+    tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    """A broken link is found by listing its folder: the scan cache must not let a later run
+    take that folder unlisted, or a strict run would pass without reporting it."""
+    root = tmp_path / "index"
+    for name in ("alpha", "bravo"):
+        make_wheel(root / name, name, "1.0")
+    (root / "bravo" / "bravo-9.0-py3-none-any.whl").symlink_to(root / "missing.whl")
+    broken = "bravo/bravo-9.0-py3-none-any.whl: a broken symbolic link"
+    report = index.generate(LocalStore(root), skip_invalid=True, clock=at(T0))
+    assert [p.message for p in report.skipped] == [broken]
+    time.sleep(RACY_NS / 1e9 + 0.1)  # old enough to be stamped
+    report = index.generate(LocalStore(root), skip_invalid=True, clock=at(T0))
+    assert [p.message for p in report.skipped] == [broken]
+    assert scancache.load(LocalStore(root)) == {}
+    with pytest.raises(PkgIndexError) as raised:
+        index.generate(LocalStore(root), clock=at(T0))
+    assert raised.value.message == broken
+
+
+def test_a_warm_run_leaves_the_root_pages_as_they_are(root: Path) -> None:
+    """Nothing changed, so the root pages are not even rendered: bytes no run would write
+    (an extra newline) stay."""
+    for name in ("index.html", "index.json"):
+        (root / name).write_bytes((root / name).read_bytes() + b"\n")
+    before = snapshot(root)
+    report = index.generate(LocalStore(root), clock=at(T1))
+    assert report.written == ()
+    assert snapshot(root) == before
+
+
+def test_add_to_an_index_without_root_pages_lists_every_project(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    for name in ("index.html", "index.json"):
+        (root / name).unlink()
+    new = make_wheel(tmp_path / "incoming", "numpy", "2.0")
+    add_files(LocalStore(root), [new], clock=at(T1))
+    listed = [entry["name"] for entry in json.loads((root / "index.json").read_bytes())["projects"]]
+    assert listed == ["dace", "ghex", "numpy"]
+
+
+def test_a_remembered_folder_whose_links_all_broke_is_no_project_when_listed(
+    tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    root = tmp_path / "index"
+    store = root / ".store"  # a dot-folder is not a project
+    target = make_wheel(store, "alpha", "1.0")
+    (root / "alpha").mkdir()
+    (root / "alpha" / target.name).symlink_to(target)
+    index.generate(LocalStore(root), clock=at(T0))
+    (root / "alpha" / "index.json").rename(store / "index.json")
+    (root / "alpha" / "index.json").symlink_to(store / "index.json")
+    time.sleep(RACY_NS / 1e9 + 0.1)  # old enough to be stamped
+    assert index.generate(LocalStore(root), clock=at(T0)).written == ()
+    assert list(scancache.load(LocalStore(root))) == ["alpha"]
+    for path in (target, store / "index.json"):
+        path.unlink()  # alpha's own entries are unchanged: its stamp too
+    with pytest.raises(ValidationError) as raised:
+        index.generate(LocalStore(root), url="https://new.example/", clock=at(T1))
+    assert sorted(p.message for p in raised.value.problems) == [
+        f"alpha/{target.name}: a broken symbolic link",
+        "alpha/index.json: a broken symbolic link",
+    ]
 
 
 def test_a_new_file_is_the_only_one_read(root: Path, make_wheel: MakeWheel) -> None:
@@ -444,6 +557,175 @@ def test_other_bytes_under_a_published_name_are_refused_or_replaced(
     assert same.added == () and same.unchanged == (published.name,)
 
 
+def test_a_second_replacement_keeps_the_first_in_the_history(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    shas = [sha256(published)]
+    for number, moment in enumerate((T1, datetime(2027, 1, 1, tzinfo=UTC))):
+        other = make_wheel(tmp_path / f"build{number}", "dace", "1.0", payload=b"v%d" % number)
+        add_files(LocalStore(root), [other], replace=True, clock=at(moment))
+        shas.append(sha256(other))
+    entry = entries(root, "dace")[published.name]
+    assert entry["hashes"]["sha256"] == shas[2]
+    assert entry["upload-time"] == "2027-01-01T00:00:00.000000Z"
+    assert entry["_pkgindex"]["replaced"] == [
+        {
+            "sha256": shas[0],
+            "upload-time": "2025-01-02T03:04:05.000000Z",
+            "replaced-at": "2026-06-07T08:09:10.000000Z",
+        },
+        {
+            "sha256": shas[1],
+            "upload-time": "2026-06-07T08:09:10.000000Z",
+            "replaced-at": "2027-01-01T00:00:00.000000Z",
+        },
+    ]
+
+
+def test_a_removed_file_returns_only_with_its_bytes_and_restore(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    kept = tmp_path / "kept" / published.name
+    kept.parent.mkdir()
+    kept.write_bytes(published.read_bytes())
+    remove(LocalStore(root), "dace", ["1.0"], reason="leak", clock=at(T1))
+    assert not published.exists() and published.name not in entries(root, "dace")
+    with pytest.raises(ConflictError) as raised:
+        add_files(LocalStore(root), [kept], clock=at(T1))
+    assert raised.value.message == (
+        "dace/dace-1.0-py3-none-any.whl: this file was removed on 2026-06-07"
+    )
+    other = make_wheel(tmp_path / "other", "dace", "1.0", payload=b"rebuilt")
+    with pytest.raises(ConflictError) as raised:
+        add_files(LocalStore(root), [other], restore=True, clock=at(T1))
+    assert raised.value.message == (
+        "dace/dace-1.0-py3-none-any.whl: this filename was removed on 2026-06-07 and cannot "
+        "return with other bytes"
+    )
+    assert not published.exists()
+    published.write_bytes(b"a leftover of the removal")  # restore overwrites it
+    report = add_files(LocalStore(root), [kept], restore=True, clock=at(T1))
+    assert report.added == () and report.repaired == (published.name,)
+    assert published.read_bytes() == kept.read_bytes()
+    entry = entries(root, "dace")[published.name]
+    assert entry["hashes"]["sha256"] == sha256(kept)
+    assert "_pkgindex" not in page(root, "dace")  # the tombstone is gone
+    remove(LocalStore(root), "dace", ["1.0"], clock=at(T1))
+    report = add_files(LocalStore(root), [kept], restore=True, clock=at(T1))
+    assert report.added == (published.name,) and report.repaired == ()
+    assert published.read_bytes() == kept.read_bytes()
+
+
+def test_adding_the_original_bytes_repairs_a_missing_or_damaged_published_file(
+    root: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    original = tmp_path / published.name
+    original.write_bytes(published.read_bytes())
+    before = page(root, "dace")
+    warning = "dace/dace-1.0-py3-none-any.whl: stored bytes differ from the catalog"
+    for damage, warned in ((published.unlink, []), (lambda: garble(published), [warning])):
+        damage()
+        caplog.clear()
+        report = add_files(LocalStore(root), [original], clock=at(T1))
+        assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == warned
+        assert (report.added, report.unchanged) == ((), ())
+        assert report.repaired == (published.name,)
+        assert published.read_bytes() == original.read_bytes()
+        assert page(root, "dace") == before  # the catalog (and its upload time) stays
+    report = add_files(LocalStore(root), [original], clock=at(T1))
+    assert report.unchanged == (published.name,) and report.repaired == ()
+
+
+def test_a_removed_file_put_back_in_its_folder_is_refused(root: Path, tmp_path: Path) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    kept = published.read_bytes()
+    remove(LocalStore(root), "dace", ["1.0"], clock=at(T1))
+    published.write_bytes(kept)
+    with pytest.raises(ConflictError) as raised:
+        index.generate(LocalStore(root), clock=at(T1))
+    assert raised.value.message == (
+        "dace/dace-1.0-py3-none-any.whl: this file was removed on 2026-06-07"
+    )
+    report = index.generate(LocalStore(root), skip_invalid=True, clock=at(T1))
+    assert [p.message for p in report.skipped] == [raised.value.message]
+    assert published.name not in entries(root, "dace")
+
+
+def test_a_catalog_removed_after_the_scan_is_a_lost_race(root: Path) -> None:
+    store = LocalStore(root)
+    folders, problems = scan_root(store)
+    assert problems == []
+    (root / "dace" / "index.json").unlink()  # another writer, between scan and read
+    with pytest.raises(StaleError) as raised:
+        index.refresh_folders(
+            store,
+            folders,
+            state=RootState(),  # no fingerprints: every folder is read
+            all_names=["dace", "ghex"],
+            batch=index.Batch(),
+            problems=[],
+            verify=False,
+            skip_invalid=False,
+            clock=at(T1),
+        )
+    assert raised.value.message == f"{root / 'dace' / 'index.json'}: removed by another writer"
+
+
+def test_a_link_broken_behind_a_remembered_folder_is_found_when_it_is_listed(
+    tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    root = tmp_path / "index"
+    make_wheel(root / "alpha", "alpha", "1.0")
+    target = make_wheel(root / ".store", "alpha", "2.0")  # a dot-folder is not a project
+    (root / "alpha" / target.name).symlink_to(target)
+    index.generate(LocalStore(root), clock=at(T0))
+    time.sleep(RACY_NS / 1e9 + 0.1)  # old enough to be stamped
+    index.generate(LocalStore(root), clock=at(T0))
+    assert list(scancache.load(LocalStore(root))) == ["alpha"]
+    target.unlink()  # alpha's own entries are unchanged: its stamp too
+    with pytest.raises(PkgIndexError) as raised:
+        index.generate(LocalStore(root), url="https://new.example/", clock=at(T1))
+    assert raised.value.message == f"alpha/{target.name}: a broken symbolic link"
+
+
+def test_a_file_installers_would_prefer_to_a_published_one_is_refused(
+    root: Path, tmp_path: Path, make_wheel: MakeWheel
+) -> None:
+    wheel = make_wheel(tmp_path / "build", "dace", "1.0", filename="dace-1.0-1-py3-none-any.whl")
+    before = snapshot(root)
+    with pytest.raises(ConflictError) as raised:
+        add_files(LocalStore(root), [wheel], clock=at(T1))
+    assert raised.value.message == (
+        "dace-1.0-1-py3-none-any.whl: installers would choose it over the published "
+        "dace-1.0-py3-none-any.whl (a higher build tag), so dace==1.0 would install other bytes"
+    )
+    assert snapshot(root) == before
+    report = add_files(LocalStore(root), [wheel], skip_invalid=True, clock=at(T1))
+    assert report.added == () and [p.message for p in report.skipped] == [raised.value.message]
+    assert snapshot(root) == before
+    report = add_files(LocalStore(root), [wheel], replace=True, clock=at(T1))
+    assert report.added == (wheel.name,)
+    assert set(entries(root, "dace")) == {
+        "dace-1.0-py3-none-any.whl", "dace-1.0-1-py3-none-any.whl", "dace-1!0.5-py3-none-any.whl",
+    }  # fmt: skip
+
+
+def test_a_refused_file_is_skipped_not_added(root: Path, tmp_path: Path) -> None:
+    published = root / "dace" / "dace-1.0-py3-none-any.whl"
+    kept = tmp_path / published.name
+    kept.write_bytes(published.read_bytes())
+    remove(LocalStore(root), "dace", ["1.0"], clock=at(T1))
+    report = add_files(LocalStore(root), [kept], skip_invalid=True, clock=at(T1))
+    assert report.added == () and report.repaired == ()
+    assert [p.message for p in report.skipped] == [
+        "dace/dace-1.0-py3-none-any.whl: this file was removed on 2026-06-07"
+    ]
+    assert not published.exists() and published.name not in entries(root, "dace")
+
+
 def test_a_file_in_a_folder_but_not_yet_indexed_is_compared_by_bytes(
     root: Path, tmp_path: Path, make_wheel: MakeWheel
 ) -> None:
@@ -467,12 +749,16 @@ def test_add_refuses_bad_files_and_writes_nothing(
     good = make_wheel(incoming, "dace", "2.0")
     before = snapshot(root)
     with pytest.raises(ValidationError) as raised:
-        add_files(LocalStore(root), [bad, good, incoming / "missing.whl", good], clock=at(T1))
+        add_files(
+            LocalStore(root), [bad, good, incoming / "missing.whl", good, tmp_path], clock=at(T1)
+        )
     messages = [problem.message for problem in raised.value.problems]
     assert messages[0] == f"{incoming / 'missing.whl'}: no such file"
     assert messages[1] == f"{good.name}: given twice"
-    assert messages[2].startswith(f"{bad.name}: ")
-    assert len(messages) == 3
+    assert messages[2] == f"{tmp_path}: a folder, not a distribution file"
+    assert raised.value.problems[2].hint == f"pass the files in it, e.g. {tmp_path}/*.whl"
+    assert messages[3].startswith(f"{bad.name}: ")
+    assert len(messages) == 4
     assert snapshot(root) == before
 
     report = add_files(LocalStore(root), [bad, good], skip_invalid=True, clock=at(T1))

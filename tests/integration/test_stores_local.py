@@ -71,11 +71,10 @@ def test_add_after_an_interrupted_add_lists_the_file_and_removes_stale_temporari
     second = make_wheel(tmp_path, "a", "2.0")
     # what a killed add leaves: the file copied, the pages not yet written, a temporary file
     (root / "a" / second.name).write_bytes(second.read_bytes())
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    stale = root / "a" / f".index.json.{dead.pid}.1.tmp"
+    dead = 2**22 + 1  # no process has it (above the largest pid_max): nobody to signal
+    stale = root / "a" / f".index.json.{dead}.1.tmp"
     stale.write_text("{")
-    root_stale = root / f".index.html.{dead.pid}.1.tmp"
+    root_stale = root / f".index.html.{dead}.1.tmp"
     root_stale.write_text("<")
     alive = root / f".index.html.{os.getpid()}.1.tmp"  # a live writer's: not ours to remove
     alive.write_text("<")

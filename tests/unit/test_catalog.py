@@ -18,6 +18,7 @@ from pkgindex.index.catalog import (
     project_from_json,
     root_state,
 )
+from pkgindex.index.model import ProjectSummary
 
 NAME = NormalizedName("dace")
 ENTRY: dict[str, Any] = {
@@ -101,6 +102,66 @@ def test_a_page_of_another_project_or_not_json_is_damaged() -> None:
     assert "('files' must be a list)" in damage(b'{"name": "dace", "files": {}}')
 
 
+def page_with(**keys: Any) -> bytes:
+    return json.dumps({"name": "dace", "files": [ENTRY], **keys}).encode()
+
+
+@pytest.mark.parametrize(
+    ("keys", "why"),
+    [
+        ({"project-status": "archived"}, "('project-status' must be an object)"),
+        ({"project-status": {"status": "gone"}}, "(unknown project status 'gone')"),
+        ({"project-status": {}}, "(unknown project status None)"),
+        ({"project-status": {"status": "archived", "reason": 5}}, "('reason' must be a string)"),
+        ({"_pkgindex": {"removed": ["dace-0.9.tar.gz"]}}, "(a removed file must be an object)"),
+        ({"_pkgindex": {"removed": {}}}, "('removed' must be a list)"),
+        ({"_pkgindex": {"withheld": [7]}}, "'int' object has no attribute 'get'"),
+        ({"_pkgindex": {"removed": [{"filename": "dace-0.9.tar.gz", "sha256": "ab" * 32}]}},
+         "('removed-at' must be a JSON string)"),
+        ({"_pkgindex": {"removed": [{"filename": "dace-0.9.tar.gz", "sha256": "x",
+                                     "removed-at": "2025-01-02T03:04:05.000000Z"}]}},
+         "(dace-0.9.tar.gz: removed sha256 'x' is not 64 hex digits)"),
+    ],
+)  # fmt: skip
+def test_a_damaged_status_or_private_list_is_named(keys: dict[str, Any], why: str) -> None:
+    assert why in damage(page_with(**keys))
+
+
+def test_status_and_tombstones_are_read_back() -> None:
+    removed = {
+        "filename": "dace-0.9.tar.gz",
+        "sha256": "cd" * 32,
+        "removed-at": "2025-01-02T03:04:05.000000Z",
+        "reason": "leak",
+    }
+    project = project_from_json(
+        page_with(**{"project-status": {"status": "archived", "reason": "done"},
+                     "_pkgindex": {"removed": [removed, {**removed, "reason": None}]}}),
+        name=NAME,
+        origin="x",
+    )  # fmt: skip
+    assert project.status is not None and project.status.status == "archived"
+    assert project.status.reason == "done"
+    assert [(t.filename, t.sha256, t.reason) for t in project.removed] == [
+        ("dace-0.9.tar.gz", "cd" * 32, "leak"),
+        ("dace-0.9.tar.gz", "cd" * 32, None),
+    ]
+    assert project.removed[0].removed_at.isoformat() == "2025-01-02T03:04:05+00:00"
+
+
+def test_a_size_is_any_whole_number_of_bytes() -> None:
+    for size in (0, 1, 2**40):
+        (file,) = project_from_json(document(size=size), name=NAME, origin="x").files
+        assert file.size == size
+
+
+def test_a_long_reason_is_cut_at_200_characters() -> None:
+    name = "x" * 300
+    why = f"it describes project {name!r}, not 'dace'"
+    message = damage(document().replace(b'"name": "dace"', f'"name": "{name}"'.encode()))
+    assert message == f"dace/index.json: the catalog page is damaged ({why[:200]})"
+
+
 def test_false_core_metadata_means_none() -> None:
     (file,) = project_from_json(document(**{"core-metadata": False}), name=NAME, origin="x").files
     assert file.metadata_sha256 is None
@@ -120,6 +181,8 @@ def test_nesting_is_limited() -> None:
     assert f"(nested more than {MAX_DEPTH} levels deep)" in damage(nested(MAX_DEPTH + 1))
     deep = b"[" * 100_000 + b"]" * 100_000  # deeper than the parser's own recursion limit
     assert f"(nested more than {MAX_DEPTH} levels deep)" in damage(deep)
+    # within the parser's limit, but the depth is counted no further than the limit
+    assert f"(nested more than {MAX_DEPTH} levels deep)" in damage(b"[" * 600 + b"]" * 600)
     assert root_state(b'{"projects": [], "x": ' + b"[" * 20 + b"]" * 20 + b"}") == RootState()
 
 
@@ -145,3 +208,32 @@ def test_a_damaged_root_page_is_as_good_as_none() -> None:
     )
     assert state.names == ("a",) and state.fingerprints == {"a": "f"}
     assert RootState(private={"fingerprints": "nonsense"}).fingerprints == {}
+
+
+def test_damaged_summaries_in_the_root_state_are_left_out() -> None:
+    state = RootState(
+        private={
+            "summaries": {
+                "a": {"version": "1.0", "files": 2, "requires": ["b"]},
+                "b": {"version": "1.0"},
+                "c": "not an object",
+                "d": {"files": 1, "status": "gone"},
+                "e": {"files": 0},
+            }
+        }
+    )
+    assert list(state.summaries) == ["a", "e"]
+    assert state.summaries["a"].requires == ("b",) and state.summaries["a"].files == 2
+    assert RootState(private={"summaries": ["a"]}).summaries == {}
+
+
+def test_summaries_are_read_once_and_do_not_change_equality() -> None:
+    data = (
+        b'{"projects": [{"name": "a"}], "_pkgindex": {"summaries": {"a": {"version": "1", '
+        b'"files": 1}}}}'
+    )
+    state, other = root_state(data), root_state(data)
+    first = state.summaries
+    assert state.summaries is first  # cached, not parsed again
+    assert dict(first) == {"a": ProjectSummary(name=NormalizedName("a"), version="1", files=1)}
+    assert state == other  # whether or not its summaries were read

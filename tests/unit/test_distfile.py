@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -28,23 +30,36 @@ def test_parse_filename(filename: str, name: str, version: str, kind: str) -> No
     assert (dist.name, dist.version, dist.kind) == (name, Version(version), kind)
 
 
+CHARACTERS = "a distribution filename may only contain letters, digits and . _ - ! +"
+
+
 @pytest.mark.parametrize(
-    "filename",
+    ("filename", "message"),
     [
-        "notes.txt",
-        "dace.whl",
-        "dace-1.0.whl",
-        "dace-not a version-py3-none-any.whl",
-        "<script>-1.0-py3-none-any.whl",
-        "../dace-1.0-py3-none-any.whl",
-        "dace-1.0-py3-none-any.whl\n",
-        "",
+        ("notes.txt", "notes.txt: not a distribution file"),
+        ("dace.whl", "dace.whl: not a valid distribution filename"),
+        ("dace-1.0.whl", "dace-1.0.whl: not a valid distribution filename"),
+        ("dace-1.0-py3-none-any.tar.gz", "dace-1.0-py3-none-any.tar.gz: not a valid distribution"),
+        ("dace-1 0-py3-none-any.whl", f"'dace-1 0-py3-none-any.whl': {CHARACTERS}"),
+        ("<script>-1.0-py3-none-any.whl", f"'<script>-1.0-py3-none-any.whl': {CHARACTERS}"),
+        ("../dace-1.0-py3-none-any.whl", f"'../dace-1.0-py3-none-any.whl': {CHARACTERS}"),
+        ("dace-1.0-py3-none-any.whl\n", f"'dace-1.0-py3-none-any.whl\\n': {CHARACTERS}"),
+        ("", f"'': {CHARACTERS}"),
+        (".", f"'.': {CHARACTERS}"),
+        ("..", f"'..': {CHARACTERS}"),
+        ("d" * 238 + "-1.tar.gz", "d" * 40 + "…: a distribution filename of 247 characters"),
     ],
-)
-def test_parse_filename_refuses(filename: str) -> None:
+)  # fmt: skip
+def test_parse_filename_refuses(filename: str, message: str) -> None:
     with pytest.raises(InvalidDistributionError) as error:
         parse_filename(filename)
-    assert error.value.message  # names the file and the problem
+    assert error.value.message.startswith(message)
+
+
+def test_the_longest_filename_leaves_room_for_metadata() -> None:
+    longest = "d" * 237 + "-1.tar.gz"
+    assert len(longest) == 255 - len(".metadata")
+    assert parse_filename(longest).version == Version("1")
 
 
 def test_inspect_wheel(tmp_path: Path) -> None:
@@ -55,6 +70,34 @@ def test_inspect_wheel(tmp_path: Path) -> None:
     assert result.requires_python == ">=3.10"
     with zipfile.ZipFile(wheel) as archive:
         assert result.metadata == archive.read("dace-43!2025.12.17.dist-info/METADATA")
+
+
+def test_inspect_a_wheel_larger_than_one_read(tmp_path: Path) -> None:
+    wheel = write_wheel(tmp_path, "dace", "2.0", requires_python=">=3.11")
+    with zipfile.ZipFile(wheel, "a") as archive:  # stored, so the file grows past 16 MiB
+        archive.writestr("dace/data.bin", bytes(range(256)) * (65 * 1024), zipfile.ZIP_STORED)
+    assert wheel.stat().st_size > 16 << 20
+    result = inspect_distribution(wheel)
+    assert result.sha256 == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert result.size == wheel.stat().st_size
+    assert result.requires_python == ">=3.11"
+    with zipfile.ZipFile(wheel) as archive:
+        assert result.metadata == archive.read("dace-2.0.dist-info/METADATA")
+
+
+def test_inspect_an_sdist_larger_than_one_read(tmp_path: Path) -> None:
+    sdist = tmp_path / "dace-2.0.tar.gz"
+    noise = bytes((16 << 20) + 1)
+    with tarfile.open(sdist, "w:gz", compresslevel=0) as archive:  # stored: it stays big
+        for member, data in (("PKG-INFO", metadata_text("dace", "2.0", ">=3.12").encode()),
+                             ("noise.bin", noise)):  # fmt: skip
+            info = tarfile.TarInfo(f"dace-2.0/{member}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    assert sdist.stat().st_size > 16 << 20
+    result = inspect_distribution(sdist)
+    assert result.sha256 == hashlib.sha256(sdist.read_bytes()).hexdigest()
+    assert (result.size, result.requires_python) == (sdist.stat().st_size, ">=3.12")
 
 
 def test_inspect_sdist_reads_pkg_info(tmp_path: Path) -> None:
@@ -100,6 +143,32 @@ def test_inspect_zip_sdist_reads_pkg_info(tmp_path: Path) -> None:
         (
             lambda d: write_sdist(d, "dace", "1.0", pkg_info=metadata_text("ghex", "1.0")),
             "metadata name 'ghex'",
+        ),
+        (
+            lambda d: write_wheel(d, "dace", "1.0", metadata="Metadata-Version: 2.1\nName: dace\n"),
+            "dace-1.0-py3-none-any.whl: its core metadata has no Name or Version",
+        ),
+        (
+            lambda d: write_wheel(
+                d, "dace", "1.0", metadata="Metadata-Version: 2.1\nVersion: 1.0\n"
+            ),
+            "dace-1.0-py3-none-any.whl: its core metadata has no Name or Version",
+        ),
+        (
+            lambda d: write_wheel(d, "dace", "1.0", metadata="Name: dace\nVersion: 1.0\xff\n"),
+            "metadata version '1.0\xff' does not match",
+        ),
+        (  # the version as written is compared first: an empty one is no match
+            lambda d: write_wheel(d, "dace", "1.0", metadata="Name: dace\nVersion: \n"),
+            "metadata version '' does not match the filename's 1.0",
+        ),
+        (
+            lambda d: write_sdist(d, "dace", "1.0", pkg_info="Name: dace\nVersion: dace-1.0\n"),
+            "metadata version 'dace-1.0' does not match the filename's 1.0",
+        ),
+        (
+            lambda d: write_sdist(d, "my-pkg", "1.0", pkg_info="Name: my-pkg\nVersion: pkg-1.0\n"),
+            "metadata version 'pkg-1.0' does not match the filename's 1.0",
         ),
         (
             lambda d: write_wheel(d, "dace", "1.0", requires_python=">=three"),
@@ -150,3 +219,15 @@ def test_inspect_refuses_garbage_sdist(tmp_path: Path) -> None:
     sdist.write_bytes(b"not gzip at all")
     with pytest.raises(InvalidDistributionError, match="not a readable archive"):
         inspect_distribution(sdist)
+
+
+def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InvalidDistributionError) as raised:
+        inspect_distribution(tmp_path / "dace-1.0-py3-none-any.whl")
+    assert (
+        raised.value.message == "dace-1.0-py3-none-any.whl: cannot read: No such file or directory"
+    )
+    (tmp_path / "dace-1.0.tar.gz").mkdir()
+    with pytest.raises(InvalidDistributionError) as raised:
+        inspect_distribution(tmp_path / "dace-1.0.tar.gz")
+    assert raised.value.message == "dace-1.0.tar.gz: cannot read: Is a directory"

@@ -278,3 +278,103 @@ def test_quarantined_projects_offer_no_files_but_keep_them_in_the_catalog() -> N
     assert project_from_json(render_project_json(project), name=DACE.name, origin="t") == project
     page = parse_page(render_project_html(project, SiteInfo(title="t")))
     assert page.anchors == [] and page.meta("pypi:project-status") == "quarantined"
+
+
+def test_a_project_page_has_these_exact_bytes() -> None:
+    """The catalog is committed to git: its bytes are a format (a fresh clone regenerates
+    them identically), so they are pinned here, one file object per line."""
+    built = IndexFile(
+        filename="dace-2.0.tar.gz",
+        version="2.0",
+        sha256="3" * 64,
+        size=7,
+        upload_time=datetime(2026, 4, 28, 1, 2, 3, 456000, tzinfo=UTC),
+        requires_python=">=3.10",
+        yanked="",
+        provenance={"commit": "c" * 40},
+        extra={"replaced": []},
+    )
+    project = Project.from_files(
+        DACE.name,
+        [_wheel("dace", "2.0", yanked="bad"), built],
+        status=ProjectStatus(status="deprecated", reason="use ghex"),
+    )
+    assert render_project_json(project).decode() == (
+        '{"meta": {"api-version": "1.4"}, "name": "dace", "versions": ["2.0"], '
+        '"project-status": {"status": "deprecated", "reason": "use ghex"}, "files": [\n'
+        '{"filename": "dace-2.0-py3-none-any.whl", "url": "dace-2.0-py3-none-any.whl", '
+        f'"hashes": {{"sha256": "{"1" * 64}"}}, "core-metadata": {{"sha256": "{"2" * 64}"}}, '
+        '"size": 2048, "upload-time": "2026-04-27T12:30:00.000000Z", "yanked": "bad"},\n'
+        '{"filename": "dace-2.0.tar.gz", "url": "dace-2.0.tar.gz", '
+        f'"hashes": {{"sha256": "{"3" * 64}"}}, "requires-python": ">=3.10", "size": 7, '
+        '"upload-time": "2026-04-28T01:02:03.456000Z", "yanked": true, '
+        f'"_pkgindex": {{"replaced": [], "provenance": {{"commit": "{"c" * 40}"}}}}}}\n'
+        "]}\n"
+    )
+    plain = render_project_json(Project.from_files(DACE.name, [_wheel("dace", "1.0")]))
+    assert plain.startswith(
+        b'{"meta": {"api-version": "1.1"}, "name": "dace", "versions": ["1.0"], "files": [\n'
+    )
+    assert plain.endswith(b'"yanked": false}\n]}\n')
+    status = Project.from_files(DACE.name, [], status=ProjectStatus(status="archived"))
+    assert render_project_json(status) == (
+        b'{"meta": {"api-version": "1.4"}, "name": "dace", "versions": [], '
+        b'"project-status": {"status": "archived"}, "files": [\n\n]}\n'
+    )
+
+
+def test_a_root_page_has_these_exact_bytes() -> None:
+    assert render_root_json(["attrs", "dace"]) == (
+        b'{"meta": {"api-version": "1.1"},\n"projects": [\n'
+        b'{"name": "attrs"},\n{"name": "dace"}\n]\n}\n'
+    )
+    state = {
+        "format": 3,
+        "title": "Paketindex für GT4Py",
+        "fingerprints": {"dace": "f1", "attrs": "f0"},
+        "summaries": {"dace": {"version": "1.0", "files": 1}},
+    }
+    assert render_root_json(["dace"], state).decode() == (
+        '{"meta": {"api-version": "1.1"},\n"projects": [\n{"name": "dace"}\n],\n'
+        '"_pkgindex": {"format": 3, "title": "Paketindex für GT4Py", "fingerprints": {\n'
+        '"dace": "f1",\n"attrs": "f0"\n}, '
+        '"summaries": {\n"dace": {"version": "1.0", "files": 1}\n}}\n}\n'
+    )
+    only_maps = {"summaries": {}, "fingerprints": {"dace": "f1"}}
+    assert render_root_json(["dace"], only_maps).decode() == (
+        '{"meta": {"api-version": "1.1"},\n"projects": [\n{"name": "dace"}\n],\n'
+        '"_pkgindex": {"fingerprints": {\n"dace": "f1"\n}, "summaries": {\n\n}}\n}\n'
+    )
+    assert json.loads(render_root_json(["dace"], {"url": None})) == {
+        "meta": {"api-version": "1.1"},
+        "projects": [{"name": "dace"}],
+        "_pkgindex": {"url": None},
+    }
+
+
+def test_a_quarantined_page_keeps_removed_and_withheld_files_in_exact_bytes() -> None:
+    removed = Tombstone(
+        filename="dace-0.9.tar.gz",
+        sha256="4" * 64,
+        removed_at=datetime(2026, 1, 1, tzinfo=UTC),
+        reason="fuite de clé",  # not ASCII: kept as UTF-8, readable in a diff
+    )
+    project = Project.from_files(
+        DACE.name,
+        [_wheel("dace", "1.0", yanked="cassé")],
+        status=ProjectStatus(status="quarantined", reason="logiciel malveillant ☠"),
+        removed=[removed],
+    )
+    assert render_project_json(project).decode() == (
+        '{"meta": {"api-version": "1.4"}, "name": "dace", "versions": [], '
+        '"project-status": {"status": "quarantined", "reason": "logiciel malveillant ☠"}, '
+        '"files": [\n\n], "_pkgindex": {'
+        '"removed": [\n'
+        f'{{"filename": "dace-0.9.tar.gz", "sha256": "{"4" * 64}", '
+        '"removed-at": "2026-01-01T00:00:00.000000Z", "reason": "fuite de clé"}\n], '
+        '"withheld": [\n'
+        '{"filename": "dace-1.0-py3-none-any.whl", "url": "dace-1.0-py3-none-any.whl", '
+        f'"hashes": {{"sha256": "{"1" * 64}"}}, "core-metadata": {{"sha256": "{"2" * 64}"}}, '
+        '"size": 2048, "upload-time": "2026-04-27T12:30:00.000000Z", "yanked": "cassé"}\n]}}\n'
+    )
+    assert project_from_json(render_project_json(project), name=DACE.name, origin="t") == project

@@ -8,7 +8,13 @@ import pytest
 
 from pkgindex.errors import ConfigError, ConflictError, PkgIndexError, StaleError
 from pkgindex.stores import open_store
-from pkgindex.stores.base import ANY, cache_control, check_key, content_type, key_kind
+from pkgindex.stores.base import (
+    ANY,
+    cache_control,
+    check_key,
+    content_type,
+    key_kind,
+)
 from pkgindex.stores.local import LocalStore
 from pkgindex.stores.s3 import json_root_page, parse_bucket_url
 
@@ -29,6 +35,15 @@ HTML, JSON = "text/html; charset=utf-8", "application/vnd.pypi.simple.v1+json"
          "public, max-age=31536000, immutable"),
         ("dace/dace-1.0-py3-none-any.whl.metadata", "metadata", "text/plain; charset=utf-8",
          "public, max-age=31536000, immutable"),
+        ("dace/dace-1.0.zip", "distribution", "application/zip",
+         "public, max-age=31536000, immutable"),
+        ("", "page-html", HTML, "public, max-age=60"),
+        ("index.html", "page-html", HTML, "public, max-age=60"),
+        ("index.json", "page-json", JSON, "public, max-age=60"),
+        ("_json/dace/index.html", "page-json", JSON, "public, max-age=60"),
+        ("pkgindex.toml", "config", "text/plain; charset=utf-8", "public, max-age=60"),
+        ("dace/pkgindex.toml", "other", "application/octet-stream", "public, max-age=60"),
+        ("dace/notes.txt", "other", "application/octet-stream", "public, max-age=60"),
     ],
 )  # fmt: skip
 def test_key_kinds_have_their_headers(key, kind, ctype, cache):

@@ -136,7 +136,7 @@ def _inspect_candidates(
             seen.add(path.name)
             paths.append(path)
     accepted: list[tuple[Path, Inspected]] = []
-    for path, result in zip(paths, inspect_many(paths), strict=True):
+    for path, result in zip(paths, inspect_many(paths), strict=True):  # mutate: skip (same length)
         if isinstance(result, PkgIndexError):
             problems.append(result)
         else:

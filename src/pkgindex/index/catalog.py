@@ -112,8 +112,11 @@ class RootState:
     names: tuple[str, ...] = ()
     private: Mapping[str, Any] = field(default_factory=dict)
     etags: Mapping[str, str] = field(default_factory=dict)  # of the root pages, as read
-    _summaries: Mapping[str, ProjectSummary] | None = field(
-        default=None, init=False, repr=False, compare=False
+    _summaries: Mapping[str, ProjectSummary] | None = field(  # a cache of .summaries
+        default=None,
+        init=False,  # mutate: skip (nobody passes it: a parameter would change nothing)
+        repr=False,  # mutate: skip (a repr shows it or not: no behaviour)
+        compare=False,
     )
 
     @property
@@ -133,7 +136,7 @@ class RootState:
             try:
                 found[name] = ProjectSummary.from_json(name, entry)
             except (ValueError, KeyError, TypeError, AttributeError):
-                continue
+                continue  # mutate: skip (the loop body's last statement: pass is the same)
         read = MappingProxyType(found)
         object.__setattr__(self, "_summaries", read)
         return read

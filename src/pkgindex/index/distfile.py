@@ -27,8 +27,10 @@ from pkgindex.index.pickled import by_constructor
 DistKind = Literal["wheel", "sdist"]
 SDIST_SUFFIXES = (".tar.gz", ".zip")
 DIST_SUFFIXES = (".whl", *SDIST_SUFFIXES)
-_READ_WHOLE_LIMIT = 16 << 20  # bytes; larger files are hashed in chunks
-_FILENAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "._-!+")
+# bytes; larger files are hashed in chunks (the same digest and metadata either way)
+_READ_WHOLE_LIMIT = 16 << 20  # mutate: skip (a speed trade-off: both paths give equal results)
+_PUNCTUATION = "._-!+"  # mutate: skip (its mutant adds "X", a letter allowed anyway)
+_FILENAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + _PUNCTUATION)
 # file systems allow 255 bytes per name, and the PEP 658 file adds ".metadata"
 MAX_FILENAME_LENGTH = 255 - len(".metadata")
 _FIELDS = frozenset({"name", "version", "requires-python"})
@@ -49,9 +51,9 @@ class DistFilename:
     @property
     def raw_version(self) -> str:
         """The version exactly as written in the filename."""
-        if self.kind == "wheel":
-            return self.raw_stem.partition("-")[2]
-        return self.raw_stem.rpartition("-")[2]  # as parse_sdist_filename splits it
+        if self.kind == "sdist":
+            return self.raw_stem.rpartition("-")[2]  # as parse_sdist_filename splits it
+        return self.raw_stem.partition("-")[2]  # a wheel's name has no "-"
 
 
 @by_constructor
@@ -76,7 +78,7 @@ def parse_filename(filename: str) -> DistFilename:
     try:
         if filename.endswith(".whl"):
             name, version, _build, _tags = parse_wheel_filename(filename)
-            raw_stem = "-".join(filename.split("-", 2)[:2])
+            raw_stem = "-".join(filename.split("-")[:2])
             return DistFilename(
                 filename=filename, name=name, version=version, kind="wheel", raw_stem=raw_stem
             )
@@ -152,7 +154,8 @@ def inspect_distribution(
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
-            if size <= _READ_WHOLE_LIMIT:  # one read serves the hash and the archive reader
+            # one read serves the hash and the archive reader (either path gives equal results)
+            if size <= _READ_WHOLE_LIMIT:  # mutate: skip (the limit's edge: equal results)
                 data = handle.read()
                 digest = hashlib.sha256(data).hexdigest()
                 metadata = read_metadata(io.BytesIO(data), dist)

@@ -38,7 +38,10 @@ class IndexFile:
     extra: Mapping[str, Any] = field(default_factory=dict)  # other private data (e.g. replaced)
     # the parsed version, once: pages sort a project's files several times
     _sort_key: tuple[Version, str] | None = field(
-        default=None, init=False, repr=False, compare=False
+        default=None,
+        init=False,  # mutate: skip (nobody passes it: a parameter would change nothing)
+        repr=False,  # mutate: skip (a repr shows it or not: no behaviour)
+        compare=False,
     )
 
     @property
@@ -142,7 +145,7 @@ def format_upload_time(moment: datetime) -> str:
 
 
 def parse_upload_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)  # Python 3.11 reads the "Z"
 
 
 @by_constructor

@@ -50,10 +50,11 @@ from pkgindex.stores.base import ANY, Store
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-T = TypeVar("T")
+T = TypeVar("T")  # mutate: skip (a type variable's name)
 
 ATTEMPTS = 12  # runs of a refresh whose conditional page writes lost a race to another writer
-_PARALLEL_FOLDERS = 64  # folders to write; fewer are written by this process
+# folders to write; fewer are written by this process (either way, the same bytes)
+_PARALLEL_FOLDERS = 64  # mutate: skip (a speed threshold)
 CATALOG_LIMIT = MAX_CATALOG_SIZE  # bytes: a project's index.json larger than this is refused
 
 
@@ -121,7 +122,11 @@ def generate(
 
 def _to_remember(folders: Sequence[Folder], report: GenerateReport) -> dict[str, tuple[str, str]]:
     """The folders the next run may take unlisted: those with a stamp that this run did not
-    write into (writing changed their stamp: the next run lists them once more)."""
+    write into (writing changed their stamp: the next run lists them once more). None after a
+    run that skipped problems: a problem found by listing a folder (a broken link) is not in
+    its fingerprint, and every run must report it again."""
+    if report.skipped:
+        return {}
     written = {key.partition("/")[0] for key in report.written}
     return {
         folder.name: (folder.stamp, folder.fingerprint)
@@ -242,7 +247,12 @@ def refresh_folders(
         ):
             continue  # same files, same sizes, pages in place: nothing to read or write
         if not folder.listed:  # taken from the scan cache: list it now
-            relisted, more = scan_folder(store, folder.name, trusted=True, stamp=folder.stamp)
+            relisted, more = scan_folder(
+                store,
+                folder.name,
+                trusted=True,  # mutate: skip (trusted names are normalized: checking passes)
+                stamp=folder.stamp,
+            )
             problems += more
             if relisted is None:
                 continue
@@ -339,7 +349,7 @@ def _read_files(
             workers,
             projects=[wanted[key].name for key in keys],  # a file in the wrong folder is not read
         )
-        for key, result in zip(keys, results, strict=True):
+        for key, result in zip(keys, results, strict=True):  # mutate: skip (equal lengths)
             folder = wanted[key]
             filename = key.rpartition("/")[2]
             entry = catalogs[folder.name].files.get(filename)
@@ -393,13 +403,14 @@ def _run_writes(
     processes where the store can write from them (rendering and creating small files costs
     CPU), and to threads otherwise (a bucket's writes wait on the network)."""
     write = functools.partial(_write_folder, store, site, on_index)
-    if len(jobs) < _PARALLEL_FOLDERS or workers.count < 2:
+    # serial, processes or threads: the same bytes, at different speeds
+    if len(jobs) < _PARALLEL_FOLDERS or workers.count < 2:  # mutate: skip (speed only)
         return [write(job) for job in jobs]
-    if store.writes_in_processes:
+    if store.writes_in_processes:  # mutate: skip (speed only)
         return list(workers.map(write, jobs))
     from concurrent.futures import ThreadPoolExecutor  # deferred: only for big batches
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=4) as pool:  # mutate: skip (speed only)
         return list(pool.map(write, jobs))
 
 
@@ -415,7 +426,8 @@ def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _
             # a wheel the catalog does not list yet: nothing links to its metadata file until
             # the catalog page below is written, and a run killed before that reads the wheel
             # again and replaces the file (above), so it is created in place
-            changed = store.create(key, data, atomic=filename not in job.unlisted)
+            atomic = filename not in job.unlisted  # mutate: skip (only a crash can tell)
+            changed = store.create(key, data, atomic=atomic)
         if changed:
             written.append(key)
     rendered, summary = pages.render_folder_pages(store, project, site, on_index, job.metadata)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import quote
 
 from pkgindex.index.model import IndexFile, Project, Tombstone, format_upload_time
@@ -20,22 +20,13 @@ PRIVATE_KEY = "_pkgindex"  # keys starting with "_" are reserved for server-priv
 FORMAT_VERSION = 3  # bump when the rendered bytes change, so stale pages are rewritten
 
 
-class JsonFile(TypedDict, total=False):
-    filename: str
-    url: str
-    hashes: dict[str, str]
-    size: int
-    yanked: bool | str
-    # "requires-python", "core-metadata", "upload-time", "_pkgindex" (not identifiers)
-
-
 def file_url(filename: str) -> str:
     """A relative, percent-encoded link to a file beside the project page (no query string)."""
-    return quote(filename, safe="")
+    return quote(filename, safe="")  # mutate: skip (letters are never quoted: "XX" is "")
 
 
 def project_url(name: str) -> str:
-    return f"{quote(name, safe='')}/"
+    return f"{quote(name, safe='')}/"  # mutate: skip (letters are never quoted: "XX" is "")
 
 
 def api_version(project: Project | None) -> str:

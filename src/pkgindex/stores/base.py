@@ -19,7 +19,7 @@ is a no-op and the conditions above do the work.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import BinaryIO, Final, Literal, Protocol
 from pkgindex.errors import PkgIndexError
 from pkgindex.errors import StaleError as StaleError  # part of the protocol
 
-ANY: Final = "*"
+ANY: Final = "*"  # mutate: skip (a sentinel: any string no real ETag is will do)
 """``replace(..., etag=ANY)``: replace whatever is there (or create it)."""
 
 JSON_ROOT: Final = "_json"
@@ -136,7 +136,13 @@ class Store(Protocol):
         themselves for a folder store, downloaded copies for a bucket)."""
         ...
 
-    def create(self, key: str, source: bytes | Path, *, atomic: bool = True) -> bool:
+    def create(
+        self,
+        key: str,
+        source: bytes | Path,
+        *,
+        atomic: bool = True,  # mutate: skip (a protocol's signature: no code runs)
+    ) -> bool:
         """Create an immutable object. True if created; False if the same bytes are already
         there; ConflictError naming the key if other bytes are.
 
@@ -203,12 +209,7 @@ def cache_control(key: str) -> str:
 
 def check_key(key: str) -> str:
     """Refuse keys that could leave the root (``..``, absolute, empty parts)."""
-    parts = key.split("/")
-    if not key or key.startswith("/") or any(part in ("", ".", "..") for part in parts):
+    # "" and "/x" have an empty part too
+    if any(part in ("", ".", "..") for part in key.split("/")):
         raise PkgIndexError(f"{key!r}: not a valid path inside the index")
     return key
-
-
-def iter_chunks(stream: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
-    while chunk := stream.read(size):
-        yield chunk

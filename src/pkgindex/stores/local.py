@@ -26,8 +26,10 @@ from pkgindex.errors import (
 )
 from pkgindex.stores.base import ANY, Listing, ObjectInfo, RootListing, Versioned, check_key
 
-StrPath: TypeAlias = "str | os.PathLike[str]"
-RACY_NS = 1_000_000_000  # a folder changed this recently has no stamp (see list_root)
+_COPY_BUFFER = 1 << 20  # mutate: skip (a buffer size: any, even 0, copies every byte)
+StrPath: TypeAlias = "str | os.PathLike[str]"  # mutate: skip (a type, not a value)
+# a folder changed this recently has no stamp (see list_root)
+RACY_NS = 1_000_000_000  # mutate: skip (a nanosecond more or less)
 
 
 class LocalStore:
@@ -106,9 +108,10 @@ class LocalStore:
                 if entry.is_dir():
                     folders.append(name)
                     if not entry.is_symlink():
-                        self._checked.add(name)  # saves list_folder an lstat
-                        status = entry.stat(follow_symlinks=False)
-                        if max(status.st_mtime_ns, status.st_ctime_ns) < recent:
+                        self._checked.add(name)  # mutate: skip (saves list_folder an lstat)
+                        status = entry.stat(follow_symlinks=False)  # mutate: skip (not a link)
+                        changed = max(status.st_mtime_ns, status.st_ctime_ns)
+                        if changed < recent:  # mutate: skip (the nanosecond at the edge)
                             stamps[name] = (
                                 f"{status.st_ino}:{status.st_mtime_ns}:{status.st_ctime_ns}"
                             )
@@ -191,9 +194,15 @@ class LocalStore:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def create(self, key: str, source: bytes | Path, *, atomic: bool = True) -> bool:
+    def create(
+        self,
+        key: str,
+        source: bytes | Path,
+        *,
+        atomic: bool = True,  # mutate: skip (in place differs only in a crash)
+    ) -> bool:
         path = self._file(key)
-        if not atomic and isinstance(source, bytes):
+        if not atomic and isinstance(source, bytes):  # mutate: skip (only a crash can tell)
             try:
                 write_new(path, source)  # no stat first: an existing file is EEXIST
                 return True
@@ -255,7 +264,7 @@ class LocalStore:
         if folder not in self._checked:
             if (self.root / folder).is_symlink():
                 raise linked_folder_error(folder)
-            self._checked.add(folder)
+            self._checked.add(folder)  # mutate: skip (saves the next lstat)
         return self.root / folder
 
 
@@ -323,7 +332,7 @@ def remove_if_stale(path: Path) -> bool:
     Only called under the index lock, so a live writer of this index cannot own it.
     """
     try:
-        pid = int(path.name.rsplit(".", 3)[-3])
+        pid = int(path.name.split(".")[-3])
     except (ValueError, IndexError):
         return False
     if pid == os.getpid() or _alive(pid):
@@ -337,7 +346,7 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # another user's process: alive
     return True
 
 
@@ -345,13 +354,18 @@ def _inside(root: Path, path: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(root)
 
 
-def write_if_changed(path: Path, data: bytes, *, exists: bool = True) -> bool:
+def write_if_changed(
+    path: Path,
+    data: bytes,
+    *,
+    exists: bool = True,  # mutate: skip (a hint: a wrong one costs a stat)
+) -> bool:
     """Write ``data`` to ``path`` atomically unless it already holds exactly these bytes.
 
     Returns True if the file was written. An unchanged file keeps its bytes and its mtime.
     ``exists=False`` says the caller knows the file is new, which saves the comparison.
     """
-    if not exists:
+    if not exists:  # mutate: skip (a hint: a wrong one costs a stat)
         try:
             write_new(path, data)
         except FileExistsError:
@@ -404,7 +418,7 @@ def copy_atomic(source: Path, destination: StrPath) -> None:
 
     def copy(stream: BinaryIO) -> None:
         with source.open("rb") as original:
-            shutil.copyfileobj(original, stream, 1 << 20)
+            shutil.copyfileobj(original, stream, _COPY_BUFFER)
 
     _replace(destination, copy)
 
@@ -429,7 +443,10 @@ def _replace(path: StrPath, fill: bytes | Callable[[BinaryIO], object]) -> None:
     try:
         descriptor = os.open(temporary, flags, 0o644)
     except FileNotFoundError:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(
+            folder,
+            exist_ok=True,  # mutate: skip (only a race can tell)
+        )
         descriptor = os.open(temporary, flags, 0o644)
     try:
         if isinstance(fill, bytes):
