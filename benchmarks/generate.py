@@ -500,7 +500,8 @@ def report_corpus(
     if hashing:
         lines += ["", "Cold hashing speed (MB/s, page cache warm):", ""]
         for label, speed in hashing.items():
-            lines.append(f"- {label}: {speed:,.0f} MB/s")
+            unit = "" if "%" in label else " MB/s"  # the share is a percentage
+            lines.append(f"- {label}: {speed:,.0f}{unit}")
     lines += ["", *targets(spec, ours, results), ""]
     return lines
 
