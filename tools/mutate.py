@@ -58,6 +58,7 @@ CORE = (
     "src/pkgindex/index/model.py",
     "src/pkgindex/index/pages.py",
     "src/pkgindex/index/scan.py",
+    "src/pkgindex/index/scancache.py",
     "src/pkgindex/stores/base.py",
     "src/pkgindex/stores/local.py",
 )  # s3.py too can be named on the command line; its tests need the S3 stand-in server

@@ -125,3 +125,87 @@ def test_a_cache_that_cannot_be_written_is_skipped(
     make_wheel(root / "alpha", "alpha", "1.0")
     assert generate(root).indexed == ("alpha-1.0-py3-none-any.whl",)
     assert remembered(root) == {}
+
+
+def test_where_the_cache_lives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = LocalStore(tmp_path)
+    monkeypatch.setenv("PKGINDEX_CACHE_DIR", str(tmp_path / "explicit"))
+    path = scancache.cache_file(store)
+    assert path is not None and path.parent == tmp_path / "explicit" / "folders"
+    assert path.suffix == ".json" and len(path.stem) == 32  # a 16-byte digest of the root
+    monkeypatch.delenv("PKGINDEX_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert scancache.cache_file(store) == tmp_path / "xdg" / "pkgindex" / "folders" / path.name
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    expected = tmp_path / "home" / ".cache" / "pkgindex" / "folders" / path.name
+    assert scancache.cache_file(store) == expected
+
+
+def test_a_root_whose_path_is_not_utf8_has_a_cache(tmp_path: Path, make_wheel: MakeWheel) -> None:
+    root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/index-\xff"))
+    make_wheel(root / "alpha", "alpha", "1.0")
+    path = scancache.cache_file(LocalStore(root))
+    assert path is not None and path.parent.name == "folders"
+
+
+def test_what_a_cache_file_must_hold(tmp_path: Path, make_wheel: MakeWheel) -> None:
+    root = tmp_path / "index"
+    make_wheel(root / "alpha", "alpha", "1.0")
+    store = LocalStore(root)
+    path = scancache.cache_file(store)
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    good = {"c": ["1:2:3", "fp"]}
+    entries = {"a": [1, "fp"], "b": ["1:2:3", 2], "d": ["1:2:3"], "e": "1:2:3", **good}
+    path.write_text(json.dumps({"format": 1, "root": str(root), "folders": entries}))
+    assert scancache.load(store) == {"c": ("1:2:3", "fp")}  # the others are left out
+    path.write_text(json.dumps({"format": 2, "folders": good}))
+    assert scancache.load(store) == {}  # another format
+    path.write_text(json.dumps({"format": 1, "folders": ["c"]}))
+    assert scancache.load(store) == {}
+
+
+def test_a_cache_file_over_the_limit_is_ignored(tmp_path: Path) -> None:
+    """64 MiB: about 700,000 folders; more is not a cache this code wrote."""
+    limit = 64 << 20
+    store = LocalStore(tmp_path)
+    path = scancache.cache_file(store)
+    assert path is not None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = json.dumps({"format": 1, "folders": {"c": ["1:2:3", "fp"]}}).encode()
+    path.write_bytes(document + b" " * (limit + 1 - len(document)))
+    assert scancache.load(store) == {}  # valid JSON, but more bytes than a cache may have
+    path.write_bytes(document + b" " * (limit - len(document)))
+    assert scancache.load(store) == {"c": ("1:2:3", "fp")}
+
+
+def test_the_cache_folder_is_made_with_its_parents(
+    settled: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PKGINDEX_CACHE_DIR", str(tmp_path / "a" / "b"))
+    generate(settled)  # lists every folder (nothing remembered here) and remembers them
+    assert sorted(remembered(settled)) == list(PROJECTS)
+    saved = json.loads(next((tmp_path / "a" / "b" / "folders").iterdir()).read_bytes())
+    assert saved["format"] == 1 and sorted(saved["folders"]) == list(PROJECTS)
+
+
+def test_a_cache_that_cannot_be_written_after_a_listing_is_skipped(
+    settled: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("PKGINDEX_CACHE_DIR", str(blocker))
+    assert generate(settled).written == ()  # every folder listed, nothing to remember it in
+    assert remembered(settled) == {}
+    assert not list(tmp_path.glob("**/.*.tmp"))
+
+
+def test_a_cache_file_that_cannot_be_replaced_leaves_no_temporary(settled: Path) -> None:
+    path = scancache.cache_file(LocalStore(settled))
+    assert path is not None
+    path.unlink()
+    path.mkdir()  # the rename onto it fails
+    (settled / "alpha" / "index.html").unlink()
+    assert generate(settled).written == ("alpha/index.html",)
+    assert path.is_dir() and not list(path.parent.glob(f".{path.name}.*"))  # no temporary

@@ -16,6 +16,7 @@ is skipped with a debug message.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -59,7 +60,10 @@ def load(store: Store) -> dict[str, tuple[str, str]]:
         return {}
     try:
         with path.open("rb") as stream:
-            data = json.loads(stream.read(_LIMIT + 1))
+            text = stream.read(_LIMIT + 1)
+        if len(text) > _LIMIT:
+            return {}
+        data = json.loads(text)
     except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -96,4 +100,5 @@ def save(store: Store, folders: Remembered, *, previous: Remembered) -> None:
         os.replace(temporary, path)
     except OSError as exc:
         log.debug("%s: not written (%s); the next run lists every folder", path, exc)
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # not there, or its folder is not one
+            temporary.unlink()
