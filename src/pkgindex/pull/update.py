@@ -303,8 +303,28 @@ def _workspace(
         runner = Runner(
             log_dir=log_dir, stream=stream, redact=tuple(secrets), pass_env=tuple(pass_env)
         )
-        with tempfile.TemporaryDirectory(prefix=f"pkgindex-{purpose}-") as work:
+        work = tempfile.mkdtemp(prefix=f"pkgindex-{purpose}-")
+        try:
             yield Path(work), runner
+        finally:
+            _remove_work_folder(Path(work))
+
+
+def _remove_work_folder(work: Path) -> None:
+    """Remove a work folder. A child started just as the run was interrupted (SIGTERM arriving
+    while ``subprocess`` forks git) may still be writing into it for a moment: try again
+    shortly after, and never let the cleanup hide how the run ended."""
+    error: OSError | None = None
+    for pause in (0.0, 0.2, 1.0):
+        time.sleep(pause)
+        try:
+            shutil.rmtree(work)
+            return
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            error = exc
+    logger.warning("%s: not removed (%s); remove it by hand", work, error)
 
 
 def _resolve_source(
