@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import os
 import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -198,24 +197,16 @@ def corpus() -> MakeCorpus:
 @pytest.fixture(scope="session", autouse=True)
 def _logs_of_failed_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Logs that failed runs keep go to a temporary folder, not the user's ~/.local/state."""
-    folder = tmp_path_factory.mktemp("pkgindex-logs")
-    previous = os.environ.get("PKGINDEX_LOG_DIR")
-    os.environ["PKGINDEX_LOG_DIR"] = str(folder)
-    yield folder
-    if previous is None:
-        os.environ.pop("PKGINDEX_LOG_DIR", None)
-    else:
-        os.environ["PKGINDEX_LOG_DIR"] = previous
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("pkgindex-logs")
+        patch.setenv("PKGINDEX_LOG_DIR", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _scan_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The scan cache (pkgindex.index.scancache) goes to a temporary folder, not ~/.cache."""
-    folder = tmp_path_factory.mktemp("pkgindex-cache")
-    previous = os.environ.get("PKGINDEX_CACHE_DIR")
-    os.environ["PKGINDEX_CACHE_DIR"] = str(folder)
-    yield folder
-    if previous is None:
-        os.environ.pop("PKGINDEX_CACHE_DIR", None)
-    else:
-        os.environ["PKGINDEX_CACHE_DIR"] = previous
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("pkgindex-cache")
+        patch.setenv("PKGINDEX_CACHE_DIR", str(folder))
+        yield folder

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.conftest import REPO_ROOT, isolated_client_environment, run_pkgindex
+from tests.processes import on_terminal
 
 from pkgindex.cli import EXIT_STATUSES
 
@@ -206,25 +206,10 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     plain = run_pkgindex("generate", "--root", tmp_path / "big")
     assert "reading files" not in plain.stderr
     write_corpus(tmp_path / "tty", projects=20, versions=10)
-    controller, terminal = pty.openpty()
-    try:
-        process = subprocess.run(
-            [sys.executable, "-m", "pkgindex", "generate", "--root", str(tmp_path / "tty")],
-            stdout=subprocess.PIPE, stderr=terminal, env={**os.environ, "TERM": "xterm"},
-            timeout=120, check=False,
-        )  # fmt: skip
-        os.close(terminal)
-        drawn = b""
-        while True:
-            try:
-                chunk = os.read(controller, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            drawn += chunk
-    finally:
-        os.close(controller)
+    process, drawn = on_terminal(
+        [sys.executable, "-m", "pkgindex", "generate", "--root", str(tmp_path / "tty")],
+        env=os.environ,
+    )
     assert process.returncode == 0
     assert b"reading files" in drawn
     assert b"200/200" in drawn
