@@ -602,6 +602,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.run_minimal:
         run_minimal(args.run_minimal)
         return 0
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="pkgindex-bench-", dir=args.workdir))
     os.environ["PKGINDEX_CACHE_DIR"] = str(scratch / "cache")
     compile_bytecode()
