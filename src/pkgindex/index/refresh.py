@@ -27,7 +27,7 @@ from pkgindex.errors import (
     ValidationError,
 )
 from pkgindex.index import pages, scancache
-from pkgindex.index.batch import Progress, Workers, inspect_many
+from pkgindex.index.batch import Progress, Workers, inspect_many, start_early
 from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
@@ -45,7 +45,7 @@ from pkgindex.index.scan import (
     scan_folder,
     scan_root,
 )
-from pkgindex.stores.base import ANY, Store
+from pkgindex.stores.base import ANY, RootListing, Store
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,16 @@ def generate(
     def attempt() -> GenerateReport:
         state = pages.read_root_state(store)
         remembered = {} if verify else scancache.load(store)
-        folders, problems = scan_root(store, trusted=state.fingerprints, remembered=remembered)
+
+        def start_workers_early(listing: RootListing) -> None:
+            # a first run and --verify read every file: workers get ready while folders are
+            # listed (a few folders are read in this process)
+            if (verify or not state.names) and len(listing.folders) >= _PARALLEL_FOLDERS:
+                start_early()
+
+        folders, problems = scan_root(
+            store, trusted=state.fingerprints, remembered=remembered, on_listing=start_workers_early
+        )
         report = refresh_folders(
             store,
             folders,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
@@ -21,7 +21,7 @@ from pkgindex.errors import InvalidDistributionError, PkgIndexError
 from pkgindex.index.distfile import DIST_SUFFIXES, is_distribution_filename, parse_filename
 from pkgindex.index.model import Project
 from pkgindex.index.pickled import by_constructor
-from pkgindex.stores.base import Store
+from pkgindex.stores.base import RootListing, Store
 
 PAGE_HTML = "index.html"
 PAGE_JSON = "index.json"
@@ -65,16 +65,20 @@ def scan_root(
     *,
     trusted: Container[str] = (),
     remembered: Mapping[str, tuple[str, str]] | None = None,
+    on_listing: Callable[[RootListing], object] | None = None,
 ) -> tuple[list[Folder], list[PkgIndexError]]:
     """Find the project folders in the store, and every problem with how they are laid out.
 
     Folder names in ``trusted`` were validated by an earlier run and are not checked again.
     A folder whose stamp is the one ``remembered`` (scancache.py) is not listed: it comes back
-    unlisted, with its remembered fingerprint.
+    unlisted, with its remembered fingerprint. ``on_listing`` is given the root's listing
+    before any folder is listed.
     """
     folders: list[Folder] = []
     problems: list[PkgIndexError] = []
     listing = store.list_root()
+    if on_listing is not None:
+        on_listing(listing)
     for name in listing.folders:
         stamp = listing.stamps.get(name)
         known = remembered.get(name) if remembered and stamp else None
