@@ -280,9 +280,11 @@ def refresh_folders(
             raise ValidationError(problems) if len(problems) > 1 else problems[0]
         for problem in problems:
             log.warning("skipped: %s", problem.message)
-        jobs, indexed, dropped = _plan_writes(folders, catalogs, found, batch, clock())
+        jobs, dropped = _plan_writes(folders, catalogs, found, batch, clock())
         outcomes = _run_writes(store, jobs, site, frozenset(names), workers)
-        for name, keys, fingerprint, summary in outcomes:
+        indexed: list[str] = []
+        for name, keys, fingerprint, summary, new in outcomes:
+            indexed += new
             written += keys
             ours[name] = fingerprint
             our_summaries[name] = summary
@@ -313,10 +315,10 @@ def _plan_writes(
     found: Mapping[NormalizedName, dict[str, Inspected]],
     batch: Batch,
     now: datetime,
-) -> tuple[list[_Job], list[str], list[str]]:
-    """What to write in each folder read in this run; the files indexed and dropped."""
+) -> tuple[list[_Job], list[str]]:
+    """A job for each folder read in this run (merging the files read into its catalog is the
+    job's first step, done where it is written); the files dropped from catalogs."""
     jobs: list[_Job] = []
-    indexed: list[str] = []
     dropped: list[str] = []
     for folder in folders:
         if folder.name not in catalogs:
@@ -324,19 +326,18 @@ def _plan_writes(
         read = found.get(folder.name, {})
         read.update({k: v for k, v in batch.known.items() if k in folder.sizes})
         catalog = catalogs[folder.name]
-        project, metadata, new, gone = _merge(folder, catalog, read, batch, now)
-        indexed += new
-        dropped += gone
-        jobs.append(
-            _Job(
-                folder=folder,
-                project=project,
-                metadata=metadata,
-                unlisted=frozenset(metadata.keys() - catalog.files.keys()),
-                etags=catalog.etags,
+        gone = [name for name in catalog.files if name not in folder.sizes]
+        for filename in gone:
+            log.warning(
+                "%s/%s: no longer in the folder; dropped from the index", folder.name, filename
             )
+        dropped += gone
+        ours = Batch(  # the batch's news of this folder's files only: each job is pickled
+            provenance={k: v for k, v in batch.provenance.items() if k in folder.sizes},
+            replaced={name for name in batch.replaced if name in folder.sizes},
         )
-    return jobs, indexed, dropped
+        jobs.append(_Job(folder=folder, catalog=catalog, found=read, batch=ours, now=now))
+    return jobs, dropped
 
 
 def _read_files(
@@ -375,6 +376,7 @@ def _read_files(
     return found
 
 
+@by_constructor
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Catalog:
     project: Project
@@ -391,13 +393,14 @@ class _Catalog:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Job:
     folder: Folder
-    project: Project
-    metadata: Mapping[str, bytes]
-    unlisted: frozenset[str]  # wheels of ``metadata`` the catalog does not list yet
-    etags: Mapping[str, str | None]
+    catalog: _Catalog
+    found: Mapping[str, Inspected]  # the folder's files read in this run
+    batch: Batch
+    now: datetime
 
 
-_Written = tuple[NormalizedName, list[str], str, ProjectSummary]
+# the project, keys written, its new fingerprint, its root line, the files it indexed
+_Written = tuple[NormalizedName, list[str], str, ProjectSummary, list[str]]
 
 
 def _run_writes(
@@ -424,9 +427,11 @@ def _run_writes(
 
 
 def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _Job) -> _Written:
-    folder, project = job.folder, job.project
+    folder, catalog = job.folder, job.catalog
+    project, metadata, new = _merge(folder, catalog, job.found, job.batch, job.now)
+    unlisted = metadata.keys() - catalog.files.keys()  # wheels the catalog does not list yet
     written = []
-    for filename, data in job.metadata.items():
+    for filename, data in metadata.items():
         name = filename + METADATA_SUFFIX
         key = folder.key(name)
         if name in folder.metadata:  # re-read (--verify): make sure it holds these bytes
@@ -435,13 +440,13 @@ def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _
             # a wheel the catalog does not list yet: nothing links to its metadata file until
             # the catalog page below is written, and a run killed before that reads the wheel
             # again and replaces the file (above), so it is created in place
-            atomic = filename not in job.unlisted  # mutate: skip (only a crash can tell)
+            atomic = filename not in unlisted  # mutate: skip (only a crash can tell)
             changed = store.create(key, data, atomic=atomic)
         if changed:
             written.append(key)
-    rendered, summary = pages.render_folder_pages(store, project, site, on_index, job.metadata)
-    written += pages.write_pages(store, folder.name, rendered, job.etags)
-    return project.name, written, project_fingerprint(project, rendered), summary
+    rendered, summary = pages.render_folder_pages(store, project, site, on_index, metadata)
+    written += pages.write_pages(store, folder.name, rendered, catalog.etags)
+    return project.name, written, project_fingerprint(project, rendered), summary, new
 
 
 def _load_catalog(store: Store, folder: Folder, problems: list[PkgIndexError]) -> _Catalog:
@@ -495,13 +500,11 @@ def _merge(
     found: Mapping[str, Inspected],
     batch: Batch,
     now: datetime,
-) -> tuple[Project, dict[str, bytes], list[str], list[str]]:
-    """The project's new catalog entry, the .metadata files to write, what was added/dropped."""
+) -> tuple[Project, dict[str, bytes], list[str]]:
+    """The project's new catalog entry, the .metadata files to write, the files added (files
+    no longer in the folder are left out)."""
     files: list[IndexFile] = []
     metadata: dict[str, bytes] = {}
-    gone = [name for name in catalog.files if name not in folder.sizes]
-    for filename in gone:
-        log.warning("%s/%s: no longer in the folder; dropped from the index", folder.name, filename)
     new: list[str] = []
     for filename in folder.sizes:
         entry = catalog.files.get(filename)
@@ -517,7 +520,7 @@ def _merge(
             new.append(filename)
         if item.metadata is not None:
             metadata[filename] = item.metadata
-    return catalog.project.with_files(files), metadata, new, gone
+    return catalog.project.with_files(files), metadata, new
 
 
 def _index_file(
