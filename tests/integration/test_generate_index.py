@@ -127,6 +127,20 @@ def test_warm_run_writes_nothing(index_root, pkgindex):
     assert snapshot(index_root) == before
 
 
+def test_json_report_times_the_steps_that_ran(tmp_path, index_root, pkgindex):
+    warm = as_json(pkgindex("generate", index_root, "--json"))
+    assert set(warm["timings"]) == {"scan"}  # nothing to read, no folder or root page written
+    copy = tmp_path / "copy"
+    shutil.copytree(index_root, copy)
+    (copy / "index.html").unlink()  # the root page is written again, nothing else
+    assert set(as_json(pkgindex("generate", copy, "--json"))["timings"]) == {"scan", "root"}
+    for page in copy.glob("*/index.*"):
+        page.unlink()
+    cold = as_json(pkgindex("generate", copy, "--json"))
+    assert set(cold["timings"]) == {"scan", "read", "write", "root"}
+    assert all(seconds >= 0 for seconds in cold["timings"].values())
+
+
 def test_warm_run_reads_no_distribution_file(index_root, pkgindex):
     wheels = dist_files(index_root)
     garble(wheels)

@@ -176,9 +176,11 @@ def run_generate(args: argparse.Namespace) -> int:
             "dropped": list(report.dropped),
             "written": written,
             "skipped": [problem.message for problem in report.skipped],
+            "timings": {step: round(seconds, 4) for step, seconds in report.timings.items()},
         },
         [summary],
-        details=[f"written {path}" for path in written],
+        details=[f"written {path}" for path in written]
+        + [f"{step}: {seconds:.3f} s" for step, seconds in report.timings.items()],
     )
     return EXIT_PARTIAL if report.skipped else EXIT_OK
 

@@ -9,6 +9,7 @@ once; if there is any (and ``skip_invalid`` is off), nothing is written.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -69,6 +70,9 @@ class GenerateReport:
     dropped: tuple[str, ...]  # catalog entries whose file has disappeared
     written: tuple[str, ...]  # keys in the store
     skipped: tuple[PkgIndexError, ...] = ()
+    # wall-clock seconds of each step that ran: scan (list folders), read (hash and read the
+    # new files), write (metadata files and project pages), root (the root pages)
+    timings: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -106,9 +110,11 @@ def generate(
             if (verify or not state.names) and len(listing.folders) >= _PARALLEL_FOLDERS:
                 start_early()
 
+        started = time.perf_counter()
         folders, problems = scan_root(
             store, trusted=state.fingerprints, remembered=remembered, on_listing=start_workers_early
         )
+        scanned = time.perf_counter() - started
         report = refresh_folders(
             store,
             folders,
@@ -123,7 +129,7 @@ def generate(
             url=url,
         )
         scancache.save(store, _to_remember(folders, report), previous=remembered)
-        return report
+        return dataclasses.replace(report, timings={"scan": scanned, **report.timings})
 
     with store.lock():
         return retrying(attempt, store.location)
@@ -274,14 +280,21 @@ def refresh_folders(
     written: list[str] = []
     ours: dict[str, str] = {}  # fingerprints of the folders written
     our_summaries: dict[str, ProjectSummary] = {}  # their lines on the root page
+    timings: dict[str, float] = {}
     with Workers() as workers:  # started only if a phase needs them; shared by both phases
+        started = time.perf_counter()
         found = _read_files(store, wanted, catalogs, problems, progress, workers)
+        if wanted:
+            timings["read"] = time.perf_counter() - started
         if problems and not skip_invalid:
             raise ValidationError(problems) if len(problems) > 1 else problems[0]
         for problem in problems:
             log.warning("skipped: %s", problem.message)
+        started = time.perf_counter()
         jobs, dropped = _plan_writes(folders, catalogs, found, batch, clock())
         outcomes = _run_writes(store, jobs, site, frozenset(names), workers)
+        if jobs:
+            timings["write"] = time.perf_counter() - started
         indexed: list[str] = []
         for name, keys, fingerprint, summary, new in outcomes:
             indexed += new
@@ -297,15 +310,18 @@ def refresh_folders(
 
     fingerprints = {name: fingerprints[name] for name in names if name in fingerprints}
     if not _root_unchanged(state, names, fingerprints, jobs, full_render):
+        started = time.perf_counter()
         written += pages.write_root(
             store, state, names, site, fingerprints, our_summaries, merge=merge
         )
+        timings["root"] = time.perf_counter() - started
     return GenerateReport(
         projects=tuple(names),
         indexed=tuple(indexed),
         dropped=tuple(dropped),
         written=tuple(written),
         skipped=tuple(problems),
+        timings=timings,
     )
 
 
