@@ -31,7 +31,6 @@ from pkgindex.stores.local import (
     remove_stale_temporaries,
     temporary_name,
     write_atomic,
-    write_if_changed,
     write_new,
 )
 
@@ -348,20 +347,6 @@ def test_the_lock_excludes_other_holders(tmp_path: Path) -> None:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released
     finally:
         os.close(other)
-
-
-def test_same_length_other_bytes_are_written(tmp_path: Path) -> None:
-    page = tmp_path / "index.html"
-    assert write_if_changed(page, b"abc", exists=False) is True
-    assert write_if_changed(page, b"abc", exists=False) is False  # it was there after all
-    before = page.stat().st_mtime_ns
-    assert write_if_changed(page, b"abc") is False
-    assert page.stat().st_mtime_ns == before
-    assert write_if_changed(page, b"abd") is True
-    assert page.read_bytes() == b"abd"
-    assert write_if_changed(page, b"abde") is True
-    assert write_if_changed(tmp_path / "new.html", b"x") is True
-    assert (tmp_path / "new.html").read_bytes() == b"x"
 
 
 def test_write_new_never_replaces_or_follows_a_link(tmp_path: Path) -> None:

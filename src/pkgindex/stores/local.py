@@ -354,33 +354,6 @@ def _inside(root: Path, path: Path) -> bool:
     return Path(os.path.realpath(path)).is_relative_to(root)
 
 
-def write_if_changed(
-    path: Path,
-    data: bytes,
-    *,
-    exists: bool = True,  # mutate: skip (a hint: a wrong one costs a stat)
-) -> bool:
-    """Write ``data`` to ``path`` atomically unless it already holds exactly these bytes.
-
-    Returns True if the file was written. An unchanged file keeps its bytes and its mtime.
-    ``exists=False`` says the caller knows the file is new, which saves the comparison.
-    """
-    if not exists:  # mutate: skip (a hint: a wrong one costs a stat)
-        try:
-            write_new(path, data)
-        except FileExistsError:
-            pass  # it appeared after all: compare as usual
-        else:
-            return True
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    write_atomic(path, data)
-    return True
-
-
 def write_new(path: StrPath, data: bytes) -> None:
     """Create a file that must not exist yet, without the temporary file and rename.
 
