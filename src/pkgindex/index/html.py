@@ -40,11 +40,12 @@ def render_project_html(
     name = _e(project.name)
     counts = f"{_plural(len(files), 'file')}, {_plural(len({f.version for f in files}), 'version')}"
     latest = latest_version(files)
-    lead = f"{counts} in {_e(site.title)}" + (
+    title = _e(site.title)
+    lead = f"{counts} in {title}" + (
         f". Latest: <strong>{_e(latest)}</strong>" if latest else ""
     )
     body = f"""<nav><form class="link" action="../" method="get"><button type="submit">\
-&larr; All projects in {_e(site.title)}</button></form></nav>
+&larr; All projects in {title}</button></form></nav>
 <h1>{name}{_status_badge(project)}</h1>
 <p class="lead">{lead}.</p>
 {_status_banner(project)}{_install_section(project, site, requires, on_index)}
@@ -104,6 +105,8 @@ autocomplete="off" hidden>
 
 
 _ROW_START = '<tr data-name="'
+_URL_UNSAFE = re.compile(r"[\s\"'<>]")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def root_rows(page: bytes) -> dict[str, str]:
@@ -221,7 +224,7 @@ def _provenance(file: IndexFile) -> str:
         return f"uploaded{by}"
     text = f"{_e(str(source))} @ <code>{_e(str(commit)[:12])}</code>"
     url = str(provenance.get("url") or "")
-    if url.startswith("https://") and not re.search(r"[\s\"'<>]", url):
+    if url.startswith("https://") and not _URL_UNSAFE.search(url):
         target = f"{url.removesuffix('.git').rstrip('/')}/commit/{commit}"
         return (
             f'<form class="link" action="{_e(target)}" method="get">'
@@ -289,7 +292,7 @@ def _url_code(site: SiteInfo) -> str:
 
 
 def _index_name(site: SiteInfo) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", site.title.lower()).strip("-")
+    slug = _NOT_SLUG.sub("-", site.title.lower()).strip("-")
     return slug[:40].strip("-") or "pkgindex"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, Literal, get_args
 
 from packaging.utils import NormalizedName
@@ -202,7 +203,11 @@ class ProjectSummary:
 
 def latest_version(files: Iterable[IndexFile]) -> str | None:
     """The newest version with a file that is not yanked; else the newest version."""
-    ordered = sorted(files, key=lambda f: f.sort_key, reverse=True)
-    usable = next((f for f in ordered if f.yanked is None), None)
-    chosen = usable or (ordered[0] if ordered else None)
+    files = tuple(files)
+    # max() keeps the first of equal keys, as a stable sort would put it first
+    usable = max((f for f in files if f.yanked is None), key=_SORT_KEY, default=None)
+    chosen = usable or max(files, key=_SORT_KEY, default=None)
     return chosen.version if chosen else None
+
+
+_SORT_KEY = attrgetter("sort_key")
