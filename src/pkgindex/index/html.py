@@ -23,7 +23,6 @@ from pkgindex.index.model import (
     Project,
     ProjectSummary,
     SiteInfo,
-    latest_version,
 )
 from pkgindex.index.render import api_version, file_url, project_url
 
@@ -39,7 +38,7 @@ def render_project_html(
     files = project.offered
     name = _e(project.name)
     counts = f"{_plural(len(files), 'file')}, {_plural(len({f.version for f in files}), 'version')}"
-    latest = latest_version(files)
+    latest = project.latest
     title = _e(site.title)
     lead = f"{counts} in {title}" + (
         f". Latest: <strong>{_e(latest)}</strong>" if latest else ""

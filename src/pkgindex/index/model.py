@@ -91,6 +91,13 @@ class Project:
     files: tuple[IndexFile, ...] = ()
     status: ProjectStatus | None = None
     removed: tuple[Tombstone, ...] = ()  # in removal order
+    # latest_version(offered), once: both pages and the summary show it
+    _latest: tuple[str | None] | None = field(
+        default=None,
+        init=False,  # mutate: skip (nobody passes it: a parameter would change nothing)
+        repr=False,  # mutate: skip (a repr shows it or not: no behaviour)
+        compare=False,
+    )
 
     @classmethod
     def from_files(
@@ -118,6 +125,15 @@ class Project:
     def offered(self) -> tuple[IndexFile, ...]:
         """The files the pages link to: none while the project is quarantined."""
         return self.files if self.status is None or self.status.offers_files else ()
+
+    @property
+    def latest(self) -> str | None:
+        """The newest version offered with a file that is not yanked; else the newest offered."""
+        latest = self._latest
+        if latest is None:
+            latest = (latest_version(self.offered),)
+            object.__setattr__(self, "_latest", latest)  # a cache: the project is unchanged
+        return latest[0]
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -166,7 +182,7 @@ class ProjectSummary:
         files = project.offered
         return cls(
             name=project.name,
-            version=latest_version(files),
+            version=project.latest,
             files=len(files),
             last_upload=max((f.upload_time for f in files), default=None),
             status=project.status.status if project.status else None,
