@@ -180,7 +180,18 @@ def test_attribute_values_are_escaped() -> None:
         requires_python="<4,>=3.8",
         yanked='broken "quotes" & <tags>',
     )
-    page = render_project_html(Project.from_files(NormalizedName("x"), [file]), SITE).decode()
+    odd = IndexFile(  # no filename in the index holds these; escaped should one ever do
+        filename="x-2.0-py3-none-<b>&amp;.whl",
+        version="2.0",
+        sha256="1" * 64,
+        size=1,
+        upload_time=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    project = Project.from_files(NormalizedName("x"), [file, odd])
+    page = render_project_html(project, SITE).decode()
+    assert ">x-2.0-py3-none-&lt;b&gt;&amp;amp;.whl</a>" in page
+    assert 'href="x-2.0-py3-none-%3Cb%3E%26amp%3B.whl#sha256=' in page
+    assert ">x-1.0.tar.gz</a>" in page  # the filenames of the index need no escaping
     assert 'data-requires-python="&lt;4,&gt;=3.8"' in page
     assert 'data-yanked="broken &quot;quotes&quot; &amp; &lt;tags&gt;"' in page
     assert "<index>" not in page and "Test &lt;index&gt; &amp; co" in page
