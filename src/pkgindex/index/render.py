@@ -8,9 +8,10 @@ the project is quarantined) sits under ``_pkgindex`` keys, which clients ignore.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from datetime import datetime
 from json.encoder import encode_basestring
-from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +25,13 @@ FORMAT_VERSION = 3  # bump when the rendered bytes change, so stale pages are re
 
 def file_url(filename: str) -> str:
     """A relative, percent-encoded link to a file beside the project page (no query string)."""
+    if _UNQUOTED.fullmatch(filename):  # what quote() leaves as it is: most filenames
+        return filename
     return quote(filename, safe="")  # mutate: skip (letters are never quoted: "XX" is "")
+
+
+# the characters quote() never encodes
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")  # mutate: skip (a mutant never matches: quote() then)
 
 
 def project_url(name: str) -> str:
