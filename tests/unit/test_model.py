@@ -120,6 +120,17 @@ def test_the_latest_version_skips_yanked_files_unless_all_are() -> None:
     assert latest_version([a_file("1.10", yanked="x"), a_file("1.9", yanked="")]) == "1.10"
 
 
+def test_a_projects_latest_version_is_computed_once_and_does_not_change_equality() -> None:
+    files = [a_file("1.10", yanked=""), a_file("1.9"), a_file("1.8")]
+    project, same = Project.from_files(NAME, files), Project.from_files(NAME, files)
+    assert project.latest == "1.9" == latest_version(files)
+    assert project._latest == ("1.9",)  # cached: the files are compared once
+    assert project == same  # whether or not its latest version was computed
+    quarantined = Project.from_files(NAME, files, status=ProjectStatus(status="quarantined"))
+    assert quarantined.latest is None  # of the files it offers: none
+    assert quarantined._latest == (None,)  # a cached None is told from none cached
+
+
 @pytest.mark.parametrize(
     ("status", "offers", "accepts"),
     [

@@ -8,7 +8,6 @@ in an ``InvalidDistributionError`` naming the file, never in a crash or an unbou
 
 from __future__ import annotations
 
-import contextlib
 import lzma
 import os
 import struct
@@ -46,16 +45,15 @@ _BOMB_HINT = "rebuild it with a current build backend; this index refuses archiv
 def wheel_metadata(handle: BinaryIO, filename: str, dist_info: str) -> bytes:
     """``{dist_info}/METADATA``: there must be one .dist-info folder and one METADATA in it."""
     with _open_zip(handle, filename) as archive:
-        members = archive.infolist()
-        folders = sorted({top for info in members if (top := _top(info.filename)) is not None})
+        member = f"{dist_info}/METADATA"
+        folders = _dist_info_folders(archive.filelist)
         if len(folders) > 1:
             raise InvalidDistributionError(
                 f"{filename}: the wheel has {len(folders)} .dist-info folders "
                 f"({', '.join(folders[:5])}); installers refuse it",
                 hint="rebuild the wheel from a clean build folder (one .dist-info only)",
             )
-        member = f"{dist_info}/METADATA"
-        found = [info for info in members if info.filename == member]
+        found = [info for info in archive.filelist if info.filename == member]
         if folders and folders[0] != dist_info:
             raise InvalidDistributionError(
                 f"{filename}: the wheel has no {member} (its .dist-info folder is {folders[0]})",
@@ -74,10 +72,22 @@ def wheel_metadata(handle: BinaryIO, filename: str, dist_info: str) -> bytes:
         return _read_zip_member(archive, found[0], filename)
 
 
+def _dist_info_folders(members: list[zipfile.ZipInfo]) -> list[str]:
+    """The top-level ``*.dist-info`` folders the members are in, sorted."""
+    folders = set()
+    for info in members:
+        name = info.filename
+        if ".dist-info/" in name:  # the cheap test first: most members are elsewhere
+            top = name.partition("/")[0]
+            if top.endswith(".dist-info"):
+                folders.add(top)
+    return sorted(folders)
+
+
 def zip_sdist_metadata(handle: BinaryIO, filename: str, member: str) -> bytes | None:
     """A .zip sdist's PKG-INFO, or None if it has none."""
     with _open_zip(handle, filename) as archive:
-        found = [info for info in archive.infolist() if info.filename == member]
+        found = [info for info in archive.filelist if info.filename == member]
         if len(found) > 1:
             raise InvalidDistributionError(
                 f"{filename}: the sdist holds {member} {len(found)} times",
@@ -111,9 +121,9 @@ def tar_sdist_metadata(handle: BinaryIO, filename: str, member: str) -> bytes | 
 # --- zip ------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _open_zip(handle: BinaryIO, filename: str) -> Iterator[zipfile.ZipFile]:
-    """``zipfile.ZipFile`` with its errors turned into ours and a bound on the member count."""
+def _open_zip(handle: BinaryIO, filename: str) -> zipfile.ZipFile:
+    """``zipfile.ZipFile`` (for a with statement) with its errors turned into ours and a bound on
+    the member count."""
     _check_central_directory(handle, filename)
     try:
         archive = zipfile.ZipFile(handle)
@@ -123,14 +133,14 @@ def _open_zip(handle: BinaryIO, filename: str) -> Iterator[zipfile.ZipFile]:
         raise InvalidDistributionError(
             f"{filename}: not a readable zip archive ({_describe(exc)})", hint=_CORRUPT_HINT
         ) from exc
-    with archive:
-        count = len(archive.infolist())
-        if count > MAX_MEMBERS:
-            raise InvalidDistributionError(
-                f"{filename}: the archive has {count} members (the limit is {MAX_MEMBERS})",
-                hint=_BOMB_HINT,
-            )
-        yield archive
+    count = len(archive.filelist)
+    if count > MAX_MEMBERS:
+        archive.close()
+        raise InvalidDistributionError(
+            f"{filename}: the archive has {count} members (the limit is {MAX_MEMBERS})",
+            hint=_BOMB_HINT,
+        )
+    return archive
 
 
 def _check_central_directory(handle: BinaryIO, filename: str) -> None:
@@ -161,11 +171,6 @@ def _check_central_directory(handle: BinaryIO, filename: str) -> None:
             f"{MAX_DIRECTORY_SIZE >> 20} MiB, about {MAX_MEMBERS} members)",
             hint=_BOMB_HINT,
         )
-
-
-def _top(name: str) -> str | None:
-    top = name.split("/", 1)[0]
-    return top if top.endswith(".dist-info") and "/" in name else None
 
 
 def _read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str) -> bytes:

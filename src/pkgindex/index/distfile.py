@@ -152,14 +152,15 @@ def inspect_distribution(
     filename = os.path.basename(path)
     dist = dist or parse_filename(filename)
     try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
+        with open(path, "rb", buffering=0) as raw:  # a small file is read in one go: no buffer
+            size = os.fstat(raw.fileno()).st_size
             # one read serves the hash and the archive reader (either path gives equal results)
             if size <= _READ_WHOLE_LIMIT:  # mutate: skip (the limit's edge: equal results)
-                data = handle.read()
+                data = raw.readall()
                 digest = hashlib.sha256(data).hexdigest()
                 metadata = read_metadata(io.BytesIO(data), dist)
             else:
+                handle = io.BufferedReader(raw)
                 digest = hashlib.file_digest(handle, "sha256").hexdigest()
                 handle.seek(0)
                 metadata = read_metadata(handle, dist)

@@ -26,8 +26,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator
 
-_HEADER = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
-_LINE_END = re.compile(r"\r\n|\r|\n")
+# a line of the header block, with its line break (none at the end of the text): ``From ``, a
+# header (its name in group 1) or a continuation; any other line ends the block
+_LINE = re.compile(r"(?:From |([\041-\071\073-\176]*):|[\t ])[^\r\n]*(?:\r\n|\r|\n)?")
 
 
 def first_values(text: str, fields: Collection[str]) -> dict[str, str]:
@@ -52,7 +53,10 @@ def _headers(text: str) -> Iterator[tuple[str, str]]:
     """(lower-case name, value) of every header of the block, in order."""
     current: str | None = None  # lower-case name of the header being read
     value: list[str] = []
-    for line in _header_lines(text):
+    match = _LINE.match
+    position, size = 0, len(text)
+    while position < size and (found := match(text, position)) is not None:
+        line, name, position = found[0], found[1], found.end()
         if line[0] in " \t":
             if current is not None:
                 value.append(line)
@@ -60,25 +64,7 @@ def _headers(text: str) -> Iterator[tuple[str, str]]:
         if current is not None:
             yield current, "".join(value).rstrip("\r\n")
             current = None
-        if line.startswith("From "):
-            continue
-        name = line[: line.index(":")]
-        if name:
+        if name:  # None for a "From " line, "" for one starting with ":"
             current, value = name.lower(), [line[len(name) + 1 :].lstrip(" \t")]
     if current is not None:
         yield current, "".join(value).rstrip("\r\n")
-
-
-def _header_lines(text: str) -> list[str]:
-    """The lines of the header block, each with its line break."""
-    lines: list[str] = []
-    position, size = 0, len(text)
-    while position < size:
-        end = _LINE_END.search(text, position)
-        stop = end.end() if end else size
-        line = text[position:stop]
-        if not _HEADER.match(line):
-            break
-        lines.append(line)
-        position = stop
-    return lines

@@ -3,18 +3,19 @@
 A project page holds exactly one ``<a>`` per offered file and no other anchor (installers take
 every anchor for a file); navigation and source links are small GET forms instead. The root page
 holds one ``<a>`` per project. Every value is escaped with ``html.escape(quote=True)``, except
-the few this module makes from numbers or percent-encodes (sizes, times, file URLs), which hold
-no character that needs it.
+the few this module makes from numbers or percent-encodes (sizes, times, file URLs) and a filename
+its URL leaves as it is, which hold no character that needs it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Container, Iterable, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from html import escape, unescape
 
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.version import Version
 
 from pkgindex.index.assets import SCRIPT, STYLE
 from pkgindex.index.model import (
@@ -22,7 +23,6 @@ from pkgindex.index.model import (
     Project,
     ProjectSummary,
     SiteInfo,
-    latest_version,
 )
 from pkgindex.index.render import api_version, file_url, project_url
 
@@ -38,12 +38,11 @@ def render_project_html(
     files = project.offered
     name = _e(project.name)
     counts = f"{_plural(len(files), 'file')}, {_plural(len({f.version for f in files}), 'version')}"
-    latest = latest_version(files)
-    lead = f"{counts} in {_e(site.title)}" + (
-        f". Latest: <strong>{_e(latest)}</strong>" if latest else ""
-    )
+    latest = project.latest
+    title = _e(site.title)
+    lead = f"{counts} in {title}" + (f". Latest: <strong>{_e(latest)}</strong>" if latest else "")
     body = f"""<nav><form class="link" action="../" method="get"><button type="submit">\
-&larr; All projects in {_e(site.title)}</button></form></nav>
+&larr; All projects in {title}</button></form></nav>
 <h1>{name}{_status_badge(project)}</h1>
 <p class="lead">{lead}.</p>
 {_status_banner(project)}{_install_section(project, site, requires, on_index)}
@@ -103,6 +102,8 @@ autocomplete="off" hidden>
 
 
 _ROW_START = '<tr data-name="'
+_URL_UNSAFE = re.compile(r"[\s\"'<>]")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def root_rows(page: bytes) -> dict[str, str]:
@@ -140,45 +141,62 @@ def _file_rows(files: Sequence[IndexFile], project: Project) -> str:
         return f'<tr><td colspan="6"><small>{text}</small></td></tr>'
     rows: list[str] = []
     version = None
+    unyanked = {f.version for f in files if f.yanked is None}  # a version without is yanked
     tags: dict[str, str] = {}  # by the filename's last three parts: files mostly share them
-    by_name = sorted(files, key=lambda f: f.filename)
-    for file in sorted(by_name, key=lambda f: f.sort_key[0], reverse=True):  # newest first
+    times: dict[datetime, str] = {}  # the files of a run share their upload time
+    by_name = sorted(files, key=_filename)
+    for file in sorted(by_name, key=_version, reverse=True):  # newest first
         if file.version != version:
             version = file.version
-            yanked = all(f.yanked is not None for f in files if f.version == version)
-            mark = ' <span class="badge">yanked</span>' if yanked else ""
+            mark = "" if version in unyanked else ' <span class="badge">yanked</span>'
             rows.append(f'<tr class="version"><th colspan="6">{_e(version)}{mark}</th></tr>')
-        rows.append(_file_row(file, tags))
+        rows.append(_file_row(file, tags, times))
     return "\n".join(rows)
 
 
-def _file_row(file: IndexFile, tags_seen: dict[str, str]) -> str:
+def _filename(file: IndexFile) -> str:
+    return file.filename
+
+
+def _version(file: IndexFile) -> Version:
+    return file.sort_key[0]
+
+
+def _file_row(file: IndexFile, tags_seen: dict[str, str], times: dict[datetime, str]) -> str:
     # not escaped, as nothing in them needs it: a URL quoted with safe="" (letters, digits,
-    # _.-~ and %XX), a size and a time this module formats from numbers
-    attributes = [f'href="{file_url(file.filename)}#sha256={_e(file.sha256)}"']
-    if file.requires_python:
-        attributes.append(f'data-requires-python="{_e(file.requires_python)}"')
+    # _.-~ and %XX), a size and a time this module formats from numbers; and a filename its
+    # URL leaves as it is (it holds only those characters)
+    filename = file.filename
+    url = file_url(filename)
+    attributes = f'href="{url}#sha256={_e(file.sha256)}"'
+    requires_python = _e(file.requires_python) if file.requires_python else ""
+    if requires_python:
+        attributes += f' data-requires-python="{requires_python}"'
     if file.metadata_sha256:
         value = _e(f"sha256={file.metadata_sha256}")
-        attributes.append(f'data-core-metadata="{value}" data-dist-info-metadata="{value}"')
+        attributes += f' data-core-metadata="{value}" data-dist-info-metadata="{value}"'
+    css = badge = ""
     if file.yanked is not None:
-        attributes.append(f'data-yanked="{_e(file.yanked)}"')
-    cell = f"<a {' '.join(attributes)}>{_e(file.filename)}</a>"
-    css = ""
-    if file.yanked is not None:
+        reason = _e(file.yanked)
+        attributes += f' data-yanked="{reason}"'
         css = ' class="yanked"'
-        reason = f": {_e(file.yanked)}" if file.yanked else ""
-        cell += f' <span class="badge">yanked{reason}</span>'
+        badge = f' <span class="badge">yanked{": " + reason if reason else ""}</span>'
     # every filename in the model was parsed as a distribution filename (catalog.py,
     # distfile.py), so the tags cell depends only on the last three parts
-    tags_key = "-".join(file.filename.split("-")[-3:])
+    tags_key = "-".join(filename.split("-")[-3:])
     tags = tags_seen.get(tags_key)
     if tags is None:
-        tags = tags_seen[tags_key] = _tags(file.filename)
+        tags = tags_seen[tags_key] = _tags(filename)
+    moment = file.upload_time
+    when = times.get(moment)
+    if when is None:  # equal datetimes are the same instant: the same text
+        when = times[moment] = _when(file)
+    shown = filename if url == filename else _e(filename)
     return (
-        f'<tr{css}><td class="file">{cell}</td><td class="num">{_human_size(file.size)}</td>'
-        f'<td class="when">{_when(file)}</td><td class="tags">{tags}</td>'
-        f'<td class="rp">{_e(file.requires_python or "")}</td><td>{_provenance(file)}</td></tr>'
+        f'<tr{css}><td class="file"><a {attributes}>{shown}</a>{badge}</td>'
+        f'<td class="num">{_human_size(file.size)}</td><td class="when">{when}</td>'
+        f'<td class="tags">{tags}</td><td class="rp">{requires_python}</td>'
+        f"<td>{_provenance(file) if file.provenance else 'uploaded'}</td></tr>"
     )
 
 
@@ -203,7 +221,7 @@ def _provenance(file: IndexFile) -> str:
         return f"uploaded{by}"
     text = f"{_e(str(source))} @ <code>{_e(str(commit)[:12])}</code>"
     url = str(provenance.get("url") or "")
-    if url.startswith("https://") and not re.search(r"[\s\"'<>]", url):
+    if url.startswith("https://") and not _URL_UNSAFE.search(url):
         target = f"{url.removesuffix('.git').rstrip('/')}/commit/{commit}"
         return (
             f'<form class="link" action="{_e(target)}" method="get">'
@@ -271,7 +289,7 @@ def _url_code(site: SiteInfo) -> str:
 
 
 def _index_name(site: SiteInfo) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", site.title.lower()).strip("-")
+    slug = _NOT_SLUG.sub("-", site.title.lower()).strip("-")
     return slug[:40].strip("-") or "pkgindex"
 
 
@@ -350,7 +368,11 @@ def _with_slash(url: str) -> str:
 
 
 def _e(text: str) -> str:
-    return escape(text, quote=True)
+    # most values (hashes, versions, names) hold none of the characters escape() replaces:
+    # looking for them costs a third of replacing each in turn
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return escape(text, quote=True)
+    return text
 
 
 def _plural(count: int, noun: str) -> str:

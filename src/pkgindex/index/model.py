@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, Literal, get_args
 
 from packaging.utils import NormalizedName
@@ -90,6 +91,13 @@ class Project:
     files: tuple[IndexFile, ...] = ()
     status: ProjectStatus | None = None
     removed: tuple[Tombstone, ...] = ()  # in removal order
+    # latest_version(offered), once: both pages and the summary show it
+    _latest: tuple[str | None] | None = field(
+        default=None,
+        init=False,  # mutate: skip (nobody passes it: a parameter would change nothing)
+        repr=False,  # mutate: skip (a repr shows it or not: no behaviour)
+        compare=False,
+    )
 
     @classmethod
     def from_files(
@@ -117,6 +125,15 @@ class Project:
     def offered(self) -> tuple[IndexFile, ...]:
         """The files the pages link to: none while the project is quarantined."""
         return self.files if self.status is None or self.status.offers_files else ()
+
+    @property
+    def latest(self) -> str | None:
+        """The newest version offered with a file that is not yanked; else the newest offered."""
+        latest = self._latest
+        if latest is None:
+            latest = (latest_version(self.offered),)
+            object.__setattr__(self, "_latest", latest)  # a cache: the project is unchanged
+        return latest[0]
 
     @property
     def versions(self) -> tuple[str, ...]:
@@ -165,7 +182,7 @@ class ProjectSummary:
         files = project.offered
         return cls(
             name=project.name,
-            version=latest_version(files),
+            version=project.latest,
             files=len(files),
             last_upload=max((f.upload_time for f in files), default=None),
             status=project.status.status if project.status else None,
@@ -202,7 +219,11 @@ class ProjectSummary:
 
 def latest_version(files: Iterable[IndexFile]) -> str | None:
     """The newest version with a file that is not yanked; else the newest version."""
-    ordered = sorted(files, key=lambda f: f.sort_key, reverse=True)
-    usable = next((f for f in ordered if f.yanked is None), None)
-    chosen = usable or (ordered[0] if ordered else None)
+    files = tuple(files)
+    # max() keeps the first of equal keys, as a stable sort would put it first
+    usable = max((f for f in files if f.yanked is None), key=_SORT_KEY, default=None)
+    chosen = usable or max(files, key=_SORT_KEY, default=None)
     return chosen.version if chosen else None
+
+
+_SORT_KEY = attrgetter("sort_key")

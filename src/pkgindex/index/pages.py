@@ -26,7 +26,7 @@ from pkgindex.index.html import (
     render_root_html_rows,
     root_rows,
 )
-from pkgindex.index.model import Project, ProjectSummary, SiteInfo, latest_version
+from pkgindex.index.model import Project, ProjectSummary, SiteInfo
 from pkgindex.index.render import FORMAT_VERSION, render_project_json, render_root_json
 from pkgindex.index.scan import METADATA_SUFFIX, PAGE_HTML, PAGE_JSON
 from pkgindex.stores.base import Store
@@ -69,7 +69,7 @@ def read_requires(
     """The projects the latest wheel needs (Requires-Dist without extras), by normalized name.
 
     Its metadata file is read from the store, or taken from ``known`` (by wheel filename)."""
-    latest = latest_version(project.offered)
+    latest = project.latest
     wheels = [
         f for f in project.offered if f.version == latest and f.metadata_sha256 and f.yanked is None
     ]

@@ -8,7 +8,10 @@ the project is quarantined) sits under ``_pkgindex`` keys, which clients ignore.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
+from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any
 from urllib.parse import quote
 
@@ -22,7 +25,13 @@ FORMAT_VERSION = 3  # bump when the rendered bytes change, so stale pages are re
 
 def file_url(filename: str) -> str:
     """A relative, percent-encoded link to a file beside the project page (no query string)."""
+    if _UNQUOTED.fullmatch(filename):  # what quote() leaves as it is: most filenames
+        return filename
     return quote(filename, safe="")  # mutate: skip (letters are never quoted: "XX" is "")
+
+
+# the characters quote() never encodes
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]*")  # mutate: skip (a mutant never matches: quote() then)
 
 
 def project_url(name: str) -> str:
@@ -47,22 +56,21 @@ def render_project_json(project: Project) -> bytes:
         document["project-status"] = {"status": project.status.status}
         if project.status.reason:
             document["project-status"]["reason"] = project.status.reason
-    head = json.dumps(document, ensure_ascii=False)[:-1]
-    files = _json_lines(_json_file(f) for f in offered)
+    head = _ENCODE_TEXT(document)[:-1]
+    times: dict[datetime, str] = {}  # the files of a run share their upload time
+    files = ",\n".join([_json_file(f, times) for f in offered])
     tail = ""
     withheld = project.files if not offered else ()
     if project.removed or withheld:
         parts = []
         if project.removed:
-            parts.append(f'"removed": [\n{_json_lines(map(_json_tombstone, project.removed))}\n]')
+            removed = ",\n".join([_ENCODE_TEXT(_json_tombstone(t)) for t in project.removed])
+            parts.append(f'"removed": [\n{removed}\n]')
         if withheld:
-            parts.append(f'"withheld": [\n{_json_lines(map(_json_file, withheld))}\n]')
+            kept = ",\n".join([_json_file(f, times) for f in withheld])
+            parts.append(f'"withheld": [\n{kept}\n]')
         tail = f', "{PRIVATE_KEY}": {{{", ".join(parts)}}}'
     return f'{head}, "files": [\n{files}\n]{tail}}}\n'.encode()
-
-
-def _json_lines(entries: Iterable[dict[str, Any]]) -> str:
-    return ",\n".join(json.dumps(entry, ensure_ascii=False) for entry in entries)
 
 
 def _json_tombstone(tombstone: Tombstone) -> dict[str, Any]:
@@ -107,24 +115,41 @@ def render_root_json(names: Iterable[str], state: dict[str, Any] | None = None) 
 # once (they hold no state between calls)
 _ENCODE_ASCII = json.JSONEncoder().encode
 _ENCODE_TEXT = json.JSONEncoder(ensure_ascii=False).encode
+_ENCODE_STRING = encode_basestring  # what _ENCODE_TEXT does with a str
 
 
-def _json_file(file: IndexFile) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "filename": file.filename,
-        "url": file_url(file.filename),
-        "hashes": {"sha256": file.sha256},
-    }
+def _json_file(file: IndexFile, times: dict[datetime, str]) -> str:
+    """A file's object on one line: the bytes ``_ENCODE_TEXT`` makes of the dict
+    ``{filename, url, hashes, requires-python?, core-metadata?, size, upload-time, yanked,
+    _pkgindex?}``, written directly (a page holds one per file: encoding a dict per file
+    costs three times as much)."""
+    value = _json_value
+    line = (
+        f'{{"filename": {value(file.filename)}, "url": {value(file_url(file.filename))}, '
+        f'"hashes": {{"sha256": {value(file.sha256)}}}'
+    )
     if file.requires_python:
-        entry["requires-python"] = file.requires_python
+        line += f', "requires-python": {value(file.requires_python)}'
     if file.metadata_sha256:
-        entry["core-metadata"] = {"sha256": file.metadata_sha256}
-    entry["size"] = file.size
-    entry["upload-time"] = format_upload_time(file.upload_time)
-    entry["yanked"] = (file.yanked or True) if file.yanked is not None else False
+        line += f', "core-metadata": {{"sha256": {value(file.metadata_sha256)}}}'
+    moment = file.upload_time
+    when = times.get(moment)
+    if when is None:  # equal datetimes are the same instant: the same text
+        when = times[moment] = value(format_upload_time(moment))
+    yanked = (file.yanked or True) if file.yanked is not None else False
+    line += f', "size": {value(file.size)}, "upload-time": {when}, "yanked": {value(yanked)}'
     private = dict(file.extra)
     if file.provenance is not None:
         private["provenance"] = dict(file.provenance)
     if private:
-        entry[PRIVATE_KEY] = private
-    return entry
+        line += f', "{PRIVATE_KEY}": {_ENCODE_TEXT(private)}'
+    return line + "}"
+
+
+def _json_value(value: object) -> str:
+    """``_ENCODE_TEXT(value)``, taking the short way for a string or an int."""
+    if type(value) is str:
+        return _ENCODE_STRING(value)
+    if type(value) is int:
+        return int.__repr__(value)
+    return _ENCODE_TEXT(value)
