@@ -97,6 +97,19 @@ def root(tmp_path: Path, make_wheel: MakeWheel) -> Path:
 # --- what a first run writes ------------------------------------------------------------------
 
 
+def test_the_report_times_the_steps_that_ran(root: Path, make_wheel: MakeWheel) -> None:
+    store = LocalStore(root)
+    assert set(index.generate(store, clock=at(T1)).timings) == {"scan"}  # nothing else to do
+    (root / "index.html").unlink()  # the root pages are written again, nothing else
+    assert set(index.generate(store, clock=at(T1)).timings) == {"scan", "root"}
+    make_wheel(root / "dace", "dace", "2.0")  # a new file: read, its folder and the root written
+    timings = index.generate(store, clock=at(T1)).timings
+    assert set(timings) == {"scan", "read", "write", "root"}
+    assert all(seconds >= 0 for seconds in timings.values())
+    (root / "ghex" / "index.html").unlink()  # a folder written again, no file to read
+    assert set(index.generate(store, clock=at(T1)).timings) == {"scan", "write", "root"}
+
+
 def test_a_first_run_writes_every_page_and_metadata_file(root: Path) -> None:
     files = set(snapshot(root))
     assert files == {
