@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import NormalizedName
 
 from pkgindex.errors import InvalidDistributionError
 from pkgindex.index.model import IndexFile, Project
 from pkgindex.index.scan import project_fingerprint, scan_folder, scan_root
+from pkgindex.stores.base import Listing, RootListing
 from pkgindex.stores.local import LocalStore
 
 WHEEL = "dace-1.0-py3-none-any.whl"
@@ -123,3 +125,26 @@ def test_a_folder_fingerprint_is_the_one_its_project_will_have(tmp_path: Path) -
         folder.fingerprint,
         again.fingerprint,
     )
+
+
+def test_the_root_listing_is_handed_over_before_any_folder_is_listed(tmp_path: Path) -> None:
+    for name in ("dace", "ghex"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"{name}-1.0-py3-none-any.whl").write_bytes(b"")
+    listed: list[str] = []
+    seen: list[tuple[str, ...]] = []
+
+    class Recording(LocalStore):
+        def list_folder(self, folder: str, **options: Any) -> Listing | None:
+            listed.append(folder)
+            return super().list_folder(folder, **options)
+
+    store = Recording(tmp_path)
+
+    def on_listing(listing: RootListing) -> None:
+        seen.append(listing.folders)
+        assert listed == [], "handed over before any folder is listed"
+
+    folders, _problems = scan_root(store, on_listing=on_listing)
+    assert seen == [("dace", "ghex")]
+    assert [folder.name for folder in folders] == ["dace", "ghex"] == listed

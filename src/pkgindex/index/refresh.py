@@ -107,8 +107,9 @@ def generate(
         def start_workers_early(listing: RootListing) -> None:
             # a first run and --verify read every file: workers get ready while folders are
             # listed (a few folders are read in this process)
-            if (verify or not state.names) and len(listing.folders) >= _PARALLEL_FOLDERS:
-                start_early()
+            many = len(listing.folders) >= _PARALLEL_FOLDERS  # mutate: skip (speed only)
+            if (verify or not state.names) and many:  # mutate: skip (speed only)
+                start_early()  # mutate: skip (speed only: the workers start on first use anyway)
 
         started = time.perf_counter()
         folders, problems = scan_root(
