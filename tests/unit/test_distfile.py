@@ -181,6 +181,17 @@ def test_inspect_refuses_inconsistent_files(tmp_path: Path, make, words: str) ->
         inspect_distribution(make(tmp_path))
 
 
+def test_a_requires_python_is_judged_the_same_every_time(tmp_path: Path) -> None:
+    """Valid and invalid values are remembered (files share a few values): each file with an
+    invalid one is refused, not only the first, and a valid one passes every time."""
+    for number in range(3):
+        bad = write_wheel(tmp_path / f"bad{number}", "dace", "1.0", requires_python=">=three")
+        with pytest.raises(InvalidDistributionError, match="'>=three' is not a valid"):
+            inspect_distribution(bad)
+        good = write_wheel(tmp_path / f"good{number}", "dace", "1.0", requires_python=">=3.9")
+        assert inspect_distribution(good).requires_python == ">=3.9"
+
+
 @pytest.mark.parametrize(
     ("filename_version", "metadata_version", "accepted"),
     [

@@ -5,6 +5,7 @@ Nothing here knows about the index; the only I/O is reading the one file it is g
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -244,16 +245,25 @@ def check_metadata(dist: DistFilename, metadata: bytes) -> str | None:
 
 def check_requires_python(dist: DistFilename, value: str) -> None:
     """uv silently skips a file whose Requires-Python does not parse; refuse it instead."""
+    if not _is_specifier(value):
+        raise InvalidDistributionError(
+            f"{dist.filename}: Requires-Python {value!r} is not a valid version specifier",
+            hint="rebuild it with a valid requires-python (e.g. '>=3.10'); uv would ignore the "
+            "file and pip would ignore the constraint",
+        )
+
+
+@functools.lru_cache(maxsize=256)
+def _is_specifier(value: str) -> bool:
+    """Whether packaging parses ``value`` as a version specifier. Remembered: the files of an
+    index share a handful of Requires-Python values, and parsing one costs a few µs a file."""
     from packaging.specifiers import SpecifierSet
 
     try:
         SpecifierSet(value)
     except ValueError:  # InvalidSpecifier, or a number with more digits than int() takes
-        raise InvalidDistributionError(
-            f"{dist.filename}: Requires-Python {value!r} is not a valid version specifier",
-            hint="rebuild it with a valid requires-python (e.g. '>=3.10'); uv would ignore the "
-            "file and pip would ignore the constraint",
-        ) from None
+        return False
+    return True
 
 
 def sha256_file(path: Path) -> str:
