@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.integration.conftest import pkgindex_environment, run_pkgindex
@@ -43,3 +45,32 @@ def test_parallel_cold_run_writes_what_serial_runs_write(tmp_path, corpus):
     different = [name for name in written if written[name] != expected[name]]
     assert different == []
     assert not [name for name in os.listdir(parallel) if name.endswith(".tmp")]
+
+
+UNGUARDED_SCRIPT = """
+import sys
+from pathlib import Path
+
+from pkgindex.index.refresh import generate
+from pkgindex.stores.local import LocalStore
+
+generate(LocalStore(Path(sys.argv[1])))  # no `if __name__ == "__main__":`
+"""
+
+
+def test_a_script_without_a_main_guard_gets_an_error_not_a_hang(tmp_path, corpus):
+    """Worker processes import the main script again; a command it runs at its top level
+    would wait forever for the lock the script holds. It is refused in the worker, and the
+    script gets an error that says what to do."""
+    root = corpus(tmp_path / "index", projects=PROJECTS, versions=1)
+    script = tmp_path / "publish.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    env = {**pkgindex_environment(), "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, script, root], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert result.returncode == 1, result.stderr
+    assert "a worker process ended before it finished" in result.stderr
+    assert "if __name__ == '__main__'" in result.stderr
+    assert "imported the main script again" in result.stderr  # the worker said why
+    assert not (root / "index.html").exists()  # nothing written: the run stopped while reading

@@ -20,6 +20,7 @@ from pkgindex.errors import (
     IntegrityError,
     PkgIndexError,
     StaleError,
+    UsageError,
 )
 from pkgindex.stores.base import ANY
 from pkgindex.stores.local import (
@@ -382,3 +383,24 @@ def test_root_files_may_be_links_inside_the_root(tmp_path: Path) -> None:
     (tmp_path / "index.json").symlink_to(tmp_path / ".pages" / "index.json")
     found = LocalStore(tmp_path).read("index.json")
     assert found is not None and found.data == b"{}"
+
+
+def test_a_worker_starting_by_importing_the_main_script_may_not_take_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """multiprocessing marks a worker that imports the main script as _inheriting; a command
+    run at that moment would wait forever for the lock its parent holds."""
+    import multiprocessing
+
+    with locked(tmp_path):
+        pass  # an ordinary process takes it
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", True, raising=False)
+    with (
+        pytest.raises(UsageError, match="imported the main script again") as raised,
+        locked(tmp_path),
+    ):
+        pytest.fail("the lock was taken")
+    assert "if __name__ == '__main__'" in (raised.value.hint or "")
+    monkeypatch.setattr(multiprocessing.current_process(), "_inheriting", False)
+    with locked(tmp_path):
+        pass

@@ -81,7 +81,7 @@ class Workers:
                 report(finished, len(items))
         for number, future in enumerate(pending):
             if done[number] is None:
-                done[number] = future.result()
+                done[number] = _result(future)
                 finished += len(chunks[number])
                 report(finished, len(items))
         return [result for chunk in done for result in chunk or ()]
@@ -97,6 +97,22 @@ class Workers:
                 initargs=(os.getpid(),),
             )
         return self._pool
+
+
+def _result(future: futures.Future[list[R]]) -> list[R]:
+    """A chunk's results; a worker that died is our error, not a traceback."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise PkgIndexError(
+            "a worker process ended before it finished: it was killed (out of memory?), or it "
+            "imported a script that calls pkgindex outside if __name__ == '__main__': and ran "
+            "its commands again (see above)",
+            hint="run the command again; in a script, call pkgindex under "
+            "if __name__ == '__main__': (worker processes import the script)",
+        ) from None
 
 
 def _run_chunk(payload: bytes, chunk: Sequence[T]) -> list[R]:

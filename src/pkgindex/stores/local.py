@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,6 +24,7 @@ from pkgindex.errors import (
     PkgIndexError,
     StaleError,
     StoreError,
+    UsageError,
 )
 from pkgindex.stores.base import ANY, Listing, ObjectInfo, RootListing, Versioned, check_key
 
@@ -437,6 +439,23 @@ def _replace(path: StrPath, fill: bytes | Callable[[BinaryIO], object]) -> None:
         raise
 
 
+def refuse_in_a_starting_worker(root: Path) -> None:
+    """A worker process that starts by importing the main script (multiprocessing's fork
+    server and spawn do, under the name ``__mp_main__``) must not run a command the script
+    calls at its top level: it would wait forever for the lock its parent holds."""
+    multiprocessing = sys.modules.get("multiprocessing")  # not imported: not a worker
+    starting = multiprocessing is not None and getattr(
+        multiprocessing.current_process(), "_inheriting", False
+    )
+    if starting:
+        raise UsageError(
+            f"{root}: a worker process started to run a pkgindex command while it imported "
+            "the main script again",
+            hint="in a script, call pkgindex under if __name__ == '__main__': (worker "
+            "processes import the script)",
+        )
+
+
 def remove_file(path: Path) -> bool:
     try:
         path.unlink()
@@ -448,6 +467,7 @@ def remove_file(path: Path) -> bool:
 @contextlib.contextmanager
 def locked(root: Path) -> Iterator[None]:
     """Hold an exclusive lock on the index root (the folder itself; no lock file is left)."""
+    refuse_in_a_starting_worker(root)
     try:
         descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
