@@ -196,7 +196,7 @@ def _file_row(file: IndexFile, tags_seen: dict[str, str], times: dict[datetime, 
         f'<tr{css}><td class="file"><a {attributes}>{shown}</a>{badge}</td>'
         f'<td class="num">{_human_size(file.size)}</td><td class="when">{when}</td>'
         f'<td class="tags">{tags}</td><td class="rp">{requires_python}</td>'
-        f"<td>{_provenance(file) if file.provenance else 'uploaded'}</td></tr>"
+        f"<td>{_provenance(file)}</td></tr>"
     )
 
 
@@ -214,7 +214,9 @@ def _tags(filename: str) -> str:
 
 def _provenance(file: IndexFile) -> str:
     """Pull-mode builds link to their source commit; anything else was uploaded."""
-    provenance = file.provenance or {}
+    provenance = file.provenance
+    if not provenance:  # most files
+        return "uploaded"
     commit, source = provenance.get("commit"), provenance.get("source")
     if provenance.get("mode") == "publish" or not commit or not source:
         by = f" <small>from {_e(str(source))}</small>" if source else ""

@@ -439,7 +439,7 @@ def _replace(path: StrPath, fill: bytes | Callable[[BinaryIO], object]) -> None:
         raise
 
 
-def refuse_in_a_starting_worker(root: Path) -> None:
+def _refuse_in_a_starting_worker(root: Path) -> None:
     """A worker process that starts by importing the main script (multiprocessing's fork
     server and spawn do, under the name ``__mp_main__``) must not run a command the script
     calls at its top level: it would wait forever for the lock its parent holds."""
@@ -467,7 +467,7 @@ def remove_file(path: Path) -> bool:
 @contextlib.contextmanager
 def locked(root: Path) -> Iterator[None]:
     """Hold an exclusive lock on the index root (the folder itself; no lock file is left)."""
-    refuse_in_a_starting_worker(root)
+    _refuse_in_a_starting_worker(root)
     try:
         descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     except FileNotFoundError:
