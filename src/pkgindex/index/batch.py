@@ -28,6 +28,13 @@ _BIG_BATCH = 64 << 20  # bytes; a few files adding up to this much are worth par
 # work units per process: few (each is a round trip), enough that the pool and this process,
 # taking them from both ends, finish together
 _CHUNKS_PER_WORKER = 64
+# the same for work sent to a given worker (Workers.map_at): fewer, since only this process
+# takes them over, once; each round trip wakes this process's pool threads, which take the
+# GIL from its own work (64 made writing a cold run's folders 12% slower than 16)
+_PLACED_CHUNKS_PER_WORKER = 16
+
+
+HERE = 0  # the place of the command's own process; pool workers are 1, 2, …
 
 
 class Workers:
@@ -37,46 +44,62 @@ class Workers:
     The command's own process works too: ``count`` processes in all, ``count - 1`` of them in
     the pool, so no core waits while the parent only collects results, and the parent's share
     is done while the pool is still starting (a fresh interpreter, about 0.1 s).
+
+    Each worker is a pool of one process, so the place an item ran in (:meth:`map_placed`) can
+    be given work again (:meth:`map_at`): what a function kept there (:func:`keep`) is taken by a
+    later function in the same process (:func:`take`) instead of crossing to the command and
+    back. ``token`` names what this run keeps.
     """
 
-    __slots__ = ("_pool", "count")
+    __slots__ = ("_pools", "count", "token")
 
     def __init__(self) -> None:
         self.count = min(os.cpu_count() or 1, 8)
-        self._pool: futures.ProcessPoolExecutor | None = None
+        self._pools: list[futures.ProcessPoolExecutor] = []
+        self.token = f"{os.getpid()}.{id(self)}.{time.monotonic_ns()}"
 
     def __enter__(self) -> Workers:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._pool is not None:
+        for pool in self._pools:
             # after an error or an interrupt, chunks not started yet are dropped
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+            pool.shutdown(cancel_futures=True)
+        self._pools = []  # what the workers kept ends with them; what this process kept here
+        _kept.pop(self.token, None)
 
     def map(
         self, function: Callable[[T], R], items: Sequence[T], progress: Progress | None = None
     ) -> list[R]:
-        """``function`` over ``items``, results in order: chunks are queued for the pool
-        from the front, and this process takes them from the back for as long as the pool has
-        not started them. ``progress(done, total)`` is called as chunks finish."""
+        """``function`` over ``items``, results in order (see :meth:`map_placed`)."""
+        return self.map_placed(function, items, progress)[0]
+
+    def map_placed(
+        self, function: Callable[[T], R], items: Sequence[T], progress: Progress | None = None
+    ) -> tuple[list[R], list[int]]:
+        """``function`` over ``items``: the results in order, and the place each item ran in
+        (``HERE`` or a worker). Chunks are dealt to the workers from the front, and this
+        process takes them from the back for as long as no worker has started them.
+        ``progress(done, total)`` is called as chunks finish."""
         report = progress or _no_progress
         if self.count < 2:  # mutate: skip (speed only: the same results in this process)
-            return _collect(map(function, items), len(items), report)
-        pool = self._start()
-        size = max(1, -(-len(items) // (self.count * _CHUNKS_PER_WORKER)))
-        chunks = [items[start : start + size] for start in range(0, len(items), size)]
+            return _collect(map(function, items), len(items), report), [HERE] * len(items)
+        pools = self._start()
+        chunks = _chunks(list(range(len(items))), self.count)
         # the function (with what it is bound to: a store, the names on the index) is pickled
         # once, not once per chunk; each worker unpickles it once (_unpickled)
         payload = pickle.dumps(function, pickle.HIGHEST_PROTOCOL)
+        where = [1 + number % len(pools) for number in range(len(chunks))]
         pending: list[futures.Future[list[R]]] = [
-            pool.submit(_run_chunk, payload, chunk) for chunk in chunks
+            pools[where[number] - 1].submit(_run_chunk, payload, [items[i] for i in chunk])
+            for number, chunk in enumerate(chunks)
         ]
         done: list[list[R] | None] = [None] * len(chunks)
         finished = 0
         for number in reversed(range(len(chunks))):
-            if pending[number].cancel():  # not started by the pool: do it here
-                done[number] = [function(item) for item in chunks[number]]
+            if pending[number].cancel():  # not started by a worker: do it here
+                where[number] = HERE
+                done[number] = [function(items[i]) for i in chunks[number]]
                 finished += len(chunks[number])
                 report(finished, len(items))
         for number, future in enumerate(pending):
@@ -84,19 +107,127 @@ class Workers:
                 done[number] = _result(future)
                 finished += len(chunks[number])
                 report(finished, len(items))
-        return [result for chunk in done for result in chunk or ()]
+        places = [where[number] for number, chunk in enumerate(chunks) for _ in chunk]
+        return [result for chunk in done for result in chunk or ()], places
 
-    def _start(self) -> futures.ProcessPoolExecutor:
-        if self._pool is None:
+    def map_at(
+        self,
+        function: Callable[[T], R],
+        items: Sequence[T],
+        places: Sequence[int],
+        move: Callable[[list[T], int], list[T]] | None = None,
+    ) -> list[R]:
+        """``function`` over ``items``, each in the process ``places`` gives for it (a place
+        :meth:`map_placed` returned, or any of ``range(count)``); results in order. The
+        workers' chunks are queued first, then this process does its own items.
+
+        With ``move(items, place)``, which brings items from a worker here with what was kept
+        for them there, this process, once done with its own items, takes over half of what
+        each worker has not started: no core waits while another has a queue.
+        """
+        indexes: dict[int, list[int]] = {}
+        for index, place in enumerate(places):
+            indexes.setdefault(place, []).append(index)
+        results: list[Any] = [None] * len(items)
+        queued: list[_Queued[R]] = []
+        payload = b""
+        if any(place != HERE for place in indexes):
+            payload = pickle.dumps(function, pickle.HIGHEST_PROTOCOL)
+            for place, chosen in indexes.items():
+                if place != HERE:
+                    chunks = _chunks(chosen, self.count, _PLACED_CHUNKS_PER_WORKER)
+                    queued += self._queue(payload, items, chunks, place)
+        for index in indexes.get(HERE, ()):
+            results[index] = function(items[index])
+        if move is not None and queued:
+            queued = self._take_over(function, items, results, queued, move, payload)
+        for chunk, _, future in queued:
+            for index, result in zip(chunk, _result(future), strict=True):
+                results[index] = result
+        return results
+
+    def _queue(
+        self, payload: bytes, items: Sequence[T], chunks: list[list[int]], place: int
+    ) -> list[_Queued[R]]:
+        pool = self._start()[place - 1]
+        return [
+            (chunk, place, pool.submit(_run_chunk, payload, [items[i] for i in chunk]))
+            for chunk in chunks
+        ]
+
+    def _take_over(
+        self,
+        function: Callable[[T], R],
+        items: Sequence[T],
+        results: list[Any],
+        queued: list[_Queued[R]],
+        move: Callable[[list[T], int], list[T]],
+        payload: bytes,
+    ) -> list[_Queued[R]]:
+        """Do here the later half of each worker's chunks it has not started; queue the
+        earlier half for it again, after its ``move``. Return the chunks left queued."""
+        waiting: dict[int, list[list[int]]] = {}
+        left: list[_Queued[R]] = []
+        for chunk, place, future in queued:
+            if future.cancel():
+                waiting.setdefault(place, []).append(chunk)
+            else:
+                left.append((chunk, place, future))
+        for place, chunks in waiting.items():
+            half = len(chunks) // 2
+            ours = [index for chunk in chunks[half:] for index in chunk]
+            # the worker serves the move after the chunks it has started, then its own half
+            moved = move([items[index] for index in ours], place)
+            left += self._queue(payload, items, chunks[:half], place)
+            for index, item in zip(ours, moved, strict=True):
+                results[index] = function(item)
+        return left
+
+    def _start(self) -> list[futures.ProcessPoolExecutor]:
+        if not self._pools:
             from concurrent import futures  # deferred: costly to import, rarely needed
 
-            self._pool = futures.ProcessPoolExecutor(
-                max_workers=self.count - 1,  # and this process
-                mp_context=_worker_context(),
-                initializer=_die_with_command,
-                initargs=(os.getpid(),),
-            )
-        return self._pool
+            context = _worker_context()
+            self._pools = [
+                futures.ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=context,
+                    initializer=_die_with_command,
+                    initargs=(os.getpid(),),
+                )
+                for _ in range(self.count - 1)  # and this process
+            ]
+        return self._pools
+
+
+# a chunk of item indexes, the place it is queued in, its future
+_Queued = tuple[list[int], int, "futures.Future[list[R]]"]
+
+
+def _chunks(
+    indexes: list[int], count: int, per_worker: int = _CHUNKS_PER_WORKER
+) -> list[list[int]]:
+    """Work units for ``count`` processes: few (each is a round trip), enough that the
+    processes, taking them as they go, finish together."""
+    size = max(1, -(-len(indexes) // (count * per_worker)))
+    return [indexes[start : start + size] for start in range(0, len(indexes), size)]
+
+
+# What a function kept in the process that ran it, for a later function of the same run in
+# the same process (Workers.map_at): the files a worker read stay in that worker until it
+# writes their folder, instead of crossing to the command and back. Named by Workers.token; a
+# worker's entries end with the worker, the command's when its Workers is closed.
+_kept: dict[str, dict[str, Any]] = {}
+
+
+def keep(token: str, key: str, value: object) -> None:
+    """Keep ``value`` in this process under ``key`` for the run named ``token``."""
+    _kept.setdefault(token, {})[key] = value
+
+
+def take(token: str, key: str) -> Any:
+    """What :func:`keep` kept in this process (once: it is forgotten)."""
+    return _kept[token].pop(key)
 
 
 def _result(future: futures.Future[list[R]]) -> list[R]:
@@ -145,37 +276,50 @@ def inspect_many(
     *,
     projects: Sequence[str] | None = None,
 ) -> list[Inspected | PkgIndexError]:
-    """Hash and read many files on every core; with ``projects``, each file must be named
-    for the project given for it (its folder's), or it is not read.
-
-    Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
-    speed of every core without copying data between processes. Many small files go to
-    processes (``workers``, or a pool of its own), since their cost is the Python work of
-    opening archives and parsing headers. ``progress`` is called as files are done.
-    """
-    report = progress or _no_progress
-    count = min(os.cpu_count() or 1, 8)
+    """Hash and read many files on every core (see :func:`read_many`); with ``projects``,
+    each file must be named for the project given for it (its folder's), or it is not read.
+    ``progress`` is called as files are done."""
     # as strings: a Path costs a hundred times more to pickle than its text
     expected: Sequence[str | None] = projects if projects is not None else [None] * len(paths)
     items = list(zip([os.fspath(path) for path in paths], expected, strict=True))
-    total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
-    if count < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
-        outcomes = _collect(map(_inspect_one, items), len(items), report)
-    elif total >= _BIG_FILE * len(paths):
-        from concurrent import futures  # deferred: costly to import, rarely needed
-
-        with futures.ThreadPoolExecutor(max_workers=count) as threads:
-            outcomes = _collect(threads.map(_inspect_one, items), len(items), report)
-    else:
-        with contextlib.ExitStack() as stack:
-            pool = workers or stack.enter_context(Workers())
-            outcomes = pool.map(_inspect_one, items, report)
+    outcomes, _ = read_many(inspect_one, items, paths, progress, workers)
     return [
         InvalidDistributionError(outcome[0], hint=outcome[1])
         if isinstance(outcome, tuple)
         else outcome
         for outcome in outcomes
     ]
+
+
+def read_many(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    paths: Sequence[Path],
+    progress: Progress | None = None,
+    workers: Workers | None = None,
+) -> tuple[list[R], list[int]]:
+    """``function`` over ``items`` on every core, where item i reads the file ``paths[i]``:
+    the results in order, and the place each item ran in (as :meth:`Workers.map_placed`).
+
+    Big files go to threads: hashlib releases the GIL while it hashes, so threads hash at the
+    speed of every core without copying data between processes. Many small files go to
+    processes (``workers``, or a pool of its own), since their cost is the Python work of
+    opening archives and parsing headers. A few small files are read in this process.
+    """
+    report = progress or _no_progress
+    count = min(os.cpu_count() or 1, 8)
+    total = _total_size(paths) if len(paths) < 4 * _PARALLEL_THRESHOLD else 0
+    if count < 2 or (len(paths) < _PARALLEL_THRESHOLD and total < _BIG_BATCH):
+        return _collect(map(function, items), len(items), report), [HERE] * len(items)
+    if total >= _BIG_FILE * len(paths):
+        from concurrent import futures  # deferred: costly to import, rarely needed
+
+        with futures.ThreadPoolExecutor(max_workers=count) as threads:
+            outcomes = _collect(threads.map(function, items), len(items), report)
+        return outcomes, [HERE] * len(items)
+    with contextlib.ExitStack() as stack:
+        pool = workers or stack.enter_context(Workers())
+        return pool.map_placed(function, items, report)
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -255,7 +399,7 @@ def _total_size(paths: Sequence[Path]) -> int:
     return total
 
 
-def _inspect_one(item: tuple[str, str | None]) -> Inspected | tuple[str, str | None]:
+def inspect_one(item: tuple[str, str | None]) -> Inspected | tuple[str, str | None]:
     """Inspect one file (errors as tuples: they cross process borders)."""
     path, project = item
     try:

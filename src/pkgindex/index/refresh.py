@@ -13,22 +13,34 @@ import dataclasses
 import functools
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Literal, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from pkgindex.errors import (
     IntegrityError,
+    InvalidDistributionError,
     PkgIndexError,
     StaleError,
     ValidationError,
 )
 from pkgindex.index import pages, scancache
-from pkgindex.index.batch import Progress, Workers, inspect_many, start_early
+from pkgindex.index.batch import (
+    HERE,
+    Progress,
+    Workers,
+    inspect_one,
+    keep,
+    read_many,
+    start_early,
+    take,
+)
 from pkgindex.index.catalog import MAX_CATALOG_SIZE, RootState, project_from_json
 from pkgindex.index.distfile import (
     Inspected,
@@ -284,7 +296,7 @@ def refresh_folders(
     timings: dict[str, float] = {}
     with Workers() as workers:  # started only if a phase needs them; shared by both phases
         started = time.perf_counter()
-        found = _read_files(store, wanted, catalogs, problems, progress, workers)
+        kept = _read_files(store, wanted, catalogs, problems, progress, workers)
         if wanted:
             timings["read"] = time.perf_counter() - started
         if problems and not skip_invalid:
@@ -292,8 +304,9 @@ def refresh_folders(
         for problem in problems:
             log.warning("skipped: %s", problem.message)
         started = time.perf_counter()
-        jobs, dropped = _plan_writes(folders, catalogs, found, batch, clock())
-        outcomes = _run_writes(store, jobs, site, frozenset(names), workers)
+        mode = _write_mode(store, len(catalogs), workers)
+        jobs, places, dropped = _plan_writes(folders, catalogs, kept, batch, workers, mode)
+        outcomes = _run_writes(store, jobs, places, site, frozenset(names), workers, clock(), mode)
         if jobs:
             timings["write"] = time.perf_counter() - started
         indexed: list[str] = []
@@ -326,22 +339,92 @@ def refresh_folders(
     )
 
 
+def _read_files(
+    store: Store,
+    wanted: Mapping[str, Folder],
+    catalogs: Mapping[NormalizedName, _Catalog],
+    problems: list[PkgIndexError],
+    progress: Progress | None,
+    workers: Workers,
+) -> dict[NormalizedName, dict[str, int]]:
+    """Inspect the wanted files (on every core), each kept in the process that read it until
+    its folder is written; return where each is kept, by folder and filename. A published file
+    whose bytes changed is a problem, whether or not it still parses."""
+    keys = list(wanted)
+    items: list[_ReadItem] = []
+    with store.local_paths(keys) as paths:
+        for key in keys:
+            folder = wanted[key]
+            entry = catalogs[folder.name].files.get(key.rpartition("/")[2])
+            published = entry.sha256 if entry is not None else None
+            # a file in the wrong folder is not read
+            items.append((key, os.fspath(paths[key]), folder.name, published))
+        read = functools.partial(_read_and_keep, workers.token)
+        outcomes, places = read_many(read, items, [paths[key] for key in keys], progress, workers)
+    kept: dict[NormalizedName, dict[str, int]] = {}
+    for key, outcome, place in zip(
+        keys, outcomes, places, strict=True
+    ):  # mutate: skip (equal lengths)
+        folder = wanted[key]
+        filename = key.rpartition("/")[2]
+        if outcome is None:
+            kept.setdefault(folder.name, {})[filename] = place
+        elif outcome[0] is None:
+            entry = catalogs[folder.name].files[filename]
+            problems.append(_changed_error(folder, entry, "its sha256 differs"))
+        else:  # where, like layouts
+            message = f"{folder.name}/{outcome[0]}"
+            problems.append(InvalidDistributionError(message, hint=outcome[1]))
+    return kept
+
+
+# a file to read: its key, its local path, its folder's project, its sha256 if published
+_ReadItem = tuple[str, str, str, str | None]
+
+
+def _read_and_keep(token: str, item: _ReadItem) -> tuple[str | None, str | None] | None:
+    """Read one file and keep what was read in this process, for writing its folder: None.
+    A problem is (message, hint) for an invalid file, (None, None) for a published file whose
+    bytes changed (they cross process borders as tuples)."""
+    key, path, project, published = item
+    outcome = inspect_one((path, project))
+    if isinstance(outcome, tuple):
+        if published is not None and sha256_file(Path(path)) != published:
+            return None, None
+        return outcome
+    if published is not None and outcome.sha256 != published:
+        return None, None
+    keep(token, key, outcome)
+    return None
+
+
 def _plan_writes(
     folders: Sequence[Folder],
     catalogs: Mapping[NormalizedName, _Catalog],
-    found: Mapping[NormalizedName, dict[str, Inspected]],
+    kept: Mapping[NormalizedName, Mapping[str, int]],
     batch: Batch,
-    now: datetime,
-) -> tuple[list[_Job], list[str]]:
-    """A job for each folder read in this run (merging the files read into its catalog is the
-    job's first step, done where it is written); the files dropped from catalogs."""
+    workers: Workers,
+    mode: _WriteMode,
+) -> tuple[list[_Job], list[int], list[str]]:
+    """A job for each folder read in this run, and the place it runs in; the files dropped
+    from catalogs. Merging the files read into the folder's catalog is the job's first step,
+    done in the process that read them (they were kept there). A folder whose files were read
+    in more than one process, or that is written where they were not read (in threads, or
+    here), has them brought to this process first and sent with its job."""
     jobs: list[_Job] = []
+    places: list[int | None] = []  # None: the folder read nothing, it may go anywhere
     dropped: list[str] = []
+    sent = _give_back(kept, workers, everything=mode != "processes")
     for folder in folders:
         if folder.name not in catalogs:
             continue
-        read = found.get(folder.name, {})
-        read.update({k: v for k, v in batch.known.items() if k in folder.sizes})
+        found = {k: v for k, v in batch.known.items() if k in folder.sizes}
+        here = kept.get(folder.name, {})
+        where = set(here.values())
+        if len(where) > 1 or mode != "processes":
+            found.update({name: sent[folder.key(name)] for name in here if here[name] != HERE})
+            here = {name: place for name, place in here.items() if place == HERE}
+            where = {HERE} if here else set()
         catalog = catalogs[folder.name]
         gone = [name for name in catalog.files if name not in folder.sizes]
         for filename in gone:
@@ -353,44 +436,46 @@ def _plan_writes(
             provenance={k: v for k, v in batch.provenance.items() if k in folder.sizes},
             replaced={name for name in batch.replaced if name in folder.sizes},
         )
-        jobs.append(_Job(folder=folder, catalog=catalog, found=read, batch=ours, now=now))
-    return jobs, dropped
+        jobs.append(_Job(folder=folder, catalog=catalog, found=found, kept=tuple(here), batch=ours))
+        places.append(where.pop() if where else None)
+    return jobs, _spread(places, workers.count if mode == "processes" else 1), dropped
 
 
-def _read_files(
-    store: Store,
-    wanted: Mapping[str, Folder],
-    catalogs: Mapping[NormalizedName, _Catalog],
-    problems: list[PkgIndexError],
-    progress: Progress | None = None,
-    workers: Workers | None = None,
-) -> dict[NormalizedName, dict[str, Inspected]]:
-    """Inspect the wanted files (on every core); a published file whose bytes changed is a
-    problem, whether or not it still parses."""
-    found: dict[NormalizedName, dict[str, Inspected]] = {}
-    keys = list(wanted)
-    with store.local_paths(keys) as paths:
-        results = inspect_many(
-            [paths[key] for key in keys],
-            progress,
-            workers,
-            projects=[wanted[key].name for key in keys],  # a file in the wrong folder is not read
-        )
-        for key, result in zip(keys, results, strict=True):  # mutate: skip (equal lengths)
-            folder = wanted[key]
-            filename = key.rpartition("/")[2]
-            entry = catalogs[folder.name].files.get(filename)
-            if isinstance(result, PkgIndexError):
-                if entry is not None and sha256_file(paths[key]) != entry.sha256:
-                    problems.append(_changed_error(folder, entry, "its sha256 differs"))
-                else:
-                    result.message = f"{folder.name}/{result.message}"  # where, like layouts
-                    problems.append(result)
-            elif entry is not None and entry.sha256 != result.sha256:
-                problems.append(_changed_error(folder, entry, "its sha256 differs"))
-            else:
-                found.setdefault(folder.name, {})[filename] = result
-    return found
+def _give_back(
+    kept: Mapping[NormalizedName, Mapping[str, int]], workers: Workers, *, everything: bool
+) -> dict[str, Inspected]:
+    """The files kept in workers that must come to this process, by key: all of them, or
+    those of folders read in more than one process."""
+    keys: list[str] = []
+    places: list[int] = []
+    for name, found in kept.items():
+        if everything or len(set(found.values())) > 1:
+            for filename, place in found.items():
+                if place != HERE:
+                    keys.append(f"{name}/{filename}")
+                    places.append(place)
+    return _taken(workers, keys, places) if keys else {}
+
+
+def _taken(workers: Workers, keys: list[str], places: list[int]) -> dict[str, Inspected]:
+    """The files kept under ``keys`` in the processes ``places``, brought here."""
+    taken = workers.map_at(functools.partial(take, workers.token), keys, places)
+    return dict(zip(keys, taken, strict=True))  # mutate: skip (equal lengths)
+
+
+def _spread(places: Sequence[int | None], count: int) -> list[int]:
+    """Places for the jobs that may go anywhere: each to the place with the fewest jobs."""
+    load = [0] * count
+    for place in places:
+        if place is not None:
+            load[place] += 1
+    spread: list[int] = []
+    for place in places:
+        if place is None:
+            place = load.index(min(load))
+            load[place] += 1
+        spread.append(place)
+    return spread
 
 
 @by_constructor
@@ -411,41 +496,71 @@ class _Catalog:
 class _Job:
     folder: Folder
     catalog: _Catalog
-    found: Mapping[str, Inspected]  # the folder's files read in this run
+    found: Mapping[str, Inspected]  # the folder's files read in this run, sent with the job
+    kept: tuple[str, ...]  # and those kept in the process the job runs in (batch.take)
     batch: Batch
-    now: datetime
+
+
+# where a run writes its folders: in this process, in threads (a bucket's writes wait on the
+# network), or in the worker processes (rendering and creating small files costs CPU)
+_WriteMode = Literal["here", "threads", "processes"]
 
 
 # the project, keys written, its new fingerprint, its root line, the files it indexed
 _Written = tuple[NormalizedName, list[str], str, ProjectSummary, list[str]]
 
 
+def _write_mode(store: Store, folders: int, workers: Workers) -> _WriteMode:
+    # serial, processes or threads: the same bytes, at different speeds
+    if folders < _PARALLEL_FOLDERS or workers.count < 2:  # mutate: skip (speed only)
+        return "here"
+    return "processes" if store.writes_in_processes else "threads"  # mutate: skip (speed only)
+
+
 def _run_writes(
     store: Store,
     jobs: Sequence[_Job],
+    places: Sequence[int],
     site: SiteInfo,
     on_index: frozenset[str],
     workers: Workers,
+    now: datetime,
+    mode: _WriteMode,
 ) -> list[_Written]:
     """Write metadata files, then pages, per folder; return what was written and the folder's
-    new fingerprint. Each folder is written whole by one worker: many folders go to worker
-    processes where the store can write from them (rendering and creating small files costs
-    CPU), and to threads otherwise (a bucket's writes wait on the network)."""
-    write = functools.partial(_write_folder, store, site, on_index)
-    # serial, processes or threads: the same bytes, at different speeds
-    if len(jobs) < _PARALLEL_FOLDERS or workers.count < 2:  # mutate: skip (speed only)
-        return [write(job) for job in jobs]
-    if store.writes_in_processes:  # mutate: skip (speed only)
-        return list(workers.map(write, jobs))
-    from concurrent.futures import ThreadPoolExecutor  # deferred: only for big batches
+    new fingerprint. Each folder is written whole by one process (``places``)."""
+    write = functools.partial(_write_folder, store, site, on_index, now, workers.token)
+    if mode == "processes":
+        move = functools.partial(_move_here, workers)
+        return workers.map_at(write, jobs, places, move)
+    if mode == "threads":
+        from concurrent.futures import ThreadPoolExecutor  # deferred: only for big batches
 
-    with ThreadPoolExecutor(max_workers=4) as pool:  # mutate: skip (speed only)
-        return list(pool.map(write, jobs))
+        with ThreadPoolExecutor(max_workers=4) as pool:  # mutate: skip (speed only)
+            return list(pool.map(write, jobs))
+    return [write(job) for job in jobs]
 
 
-def _write_folder(store: Store, site: SiteInfo, on_index: frozenset[str], job: _Job) -> _Written:
+def _move_here(workers: Workers, jobs: list[_Job], place: int) -> list[_Job]:
+    """The jobs with the files kept for them in worker ``place`` brought here."""
+    keys = [job.folder.key(name) for job in jobs for name in job.kept]
+    taken = _taken(workers, keys, [place] * len(keys))
+    return [
+        dataclasses.replace(
+            job,
+            found={**job.found, **{name: taken[job.folder.key(name)] for name in job.kept}},
+            kept=(),
+        )
+        for job in jobs
+    ]
+
+
+def _write_folder(
+    store: Store, site: SiteInfo, on_index: frozenset[str], now: datetime, token: str, job: _Job
+) -> _Written:
     folder, catalog = job.folder, job.catalog
-    project, metadata, new = _merge(folder, catalog, job.found, job.batch, job.now)
+    found = {**job.found, **{name: take(token, folder.key(name)) for name in job.kept}}
+    project, metadata, new = _merge(folder, catalog, found, job.batch, now)
     unlisted = metadata.keys() - catalog.files.keys()  # wheels the catalog does not list yet
     written = []
     for filename, data in metadata.items():
