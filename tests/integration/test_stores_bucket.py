@@ -222,3 +222,25 @@ def test_update_publishes_into_a_bucket_without_git(s3_server, tmp_path):
     assert s3_server.client().head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
     again = json.loads(ok(cli(s3_server, *argv, "--json")).stdout)
     assert again["up_to_date"] is True
+
+
+def test_a_cold_run_on_many_folders_writes_what_a_folder_gets(s3_server, corpus, tmp_path):
+    """Enough files to read in worker processes and folders to write from threads: what the
+    workers read comes back to the command, which writes the bucket."""
+    source = corpus(tmp_path / "corpus", projects=70, versions=1)
+    bucket = s3_server.new_bucket()
+    client = s3_server.client()
+    for path in sorted(source.rglob("*.whl")):
+        key = f"simple/{path.relative_to(source).as_posix()}"
+        client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+    ok(cli(s3_server, "generate", "--root", f"s3://{bucket}/simple"))
+    ok(cli(s3_server, "generate", "--root", source))
+    objects = bucket_objects(s3_server, bucket, "simple/")
+    written = {
+        path.relative_to(source).as_posix(): path.read_bytes()
+        for path in source.rglob("*")
+        if path.is_file() and not path.name.startswith(".")
+    }
+    assert sum(name.endswith(".metadata") for name in written) == 70
+    for name, data in written.items():
+        assert objects[f"simple/{name}"] == data, name
