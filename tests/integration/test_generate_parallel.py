@@ -3,6 +3,7 @@ small enough to do everything in the command's own process."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -74,3 +75,22 @@ def test_a_script_without_a_main_guard_gets_an_error_not_a_hang(tmp_path, corpus
     assert "if __name__ == '__main__'" in result.stderr
     assert "imported the main script again" in result.stderr  # the worker said why
     assert not (root / "index.html").exists()  # nothing written: the run stopped while reading
+
+
+def test_a_folder_read_by_two_processes_is_written_whole(tmp_path, corpus):
+    """One folder holds almost every file: the workers take files from the front of the list
+    and the command from the back, so both read some of its files, which meet in one process
+    before the folder is written."""
+    root = corpus(tmp_path / "index", projects=PROJECTS, versions=1)
+    big = corpus(tmp_path / "big", projects=1, versions=2000) / "benchpkg00000"
+    for wheel in big.iterdir():
+        shutil.copyfile(wheel, root / "benchpkg00000" / wheel.name)
+    result = run_pkgindex("generate", root, "--json", env=pkgindex_environment())
+    assert result.returncode == 0, result.stderr
+    files = {entry["filename"] for entry in _catalog(root / "benchpkg00000")["files"]}
+    assert files == {wheel.name for wheel in big.iterdir()}
+    assert len(list(root.glob("*/*.metadata"))) == 2000 + PROJECTS - 1
+
+
+def _catalog(folder: Path) -> dict:
+    return json.loads((folder / "index.json").read_bytes())
