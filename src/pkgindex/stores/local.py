@@ -272,16 +272,17 @@ class LocalStore:
 
 class _Etags(Mapping[str, str]):
     """A folder's ETags, computed on demand (a ``stat`` each): only the pages that are written
-    need one."""
+    need one. The folder is kept as text: a folder is sent to the worker that writes it, and a
+    Path costs several times more to pickle."""
 
     __slots__ = ("_path",)
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
+    def __init__(self, path: StrPath) -> None:
+        self._path = os.fspath(path)
 
     def __getitem__(self, name: str) -> str:
         try:
-            return _etag((self._path / name).stat())
+            return _etag(os.stat(os.path.join(self._path, name)))
         except FileNotFoundError:
             raise KeyError(name) from None
 
