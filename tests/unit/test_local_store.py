@@ -217,8 +217,8 @@ def test_reads_are_limited_and_missing_keys_are_none(tmp_path: Path) -> None:
         assert stream.read() == b"12345"
     with store.local_paths(["index.json", "dace/x.whl"]) as paths:
         assert paths == {
-            "index.json": tmp_path / "index.json",
-            "dace/x.whl": tmp_path / "dace/x.whl",
+            "index.json": str(tmp_path / "index.json"),
+            "dace/x.whl": str(tmp_path / "dace/x.whl"),
         }
 
 

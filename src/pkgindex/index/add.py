@@ -228,4 +228,4 @@ def _stored_sha256(store: Store, key: str) -> str | None:
     if store.stat(key) is None:
         return None
     with store.local_paths([key]) as paths:
-        return sha256_file(paths[key])
+        return sha256_file(Path(paths[key]))

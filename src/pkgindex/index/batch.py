@@ -294,7 +294,7 @@ def inspect_many(
 def read_many(
     function: Callable[[T], R],
     items: Sequence[T],
-    paths: Sequence[Path],
+    paths: Sequence[str | os.PathLike[str]],
     progress: Progress | None = None,
     workers: Workers | None = None,
 ) -> tuple[list[R], list[int]]:
@@ -391,11 +391,11 @@ def _poll_command(command: int) -> None:
         time.sleep(0.2)
 
 
-def _total_size(paths: Sequence[Path]) -> int:
+def _total_size(paths: Sequence[str | os.PathLike[str]]) -> int:
     total = 0
     for path in paths:
         with contextlib.suppress(OSError):
-            total += path.stat().st_size
+            total += os.stat(path).st_size
     return total
 
 

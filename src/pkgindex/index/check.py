@@ -234,12 +234,12 @@ def _audit_hashes(audit: _Audit, progress: Progress | None) -> None:
 
 
 def _hash_all(
-    audit: _Audit, items: Sequence[tuple[str, Path, str]], progress: Progress | None
+    audit: _Audit, items: Sequence[tuple[str, str, str]], progress: Progress | None
 ) -> None:
-    def digest(item: tuple[str, Path, str]) -> tuple[str, str, str | None]:
+    def digest(item: tuple[str, str, str]) -> tuple[str, str, str | None]:
         key, path, expected = item
         try:
-            with path.open("rb") as handle:
+            with open(path, "rb") as handle:
                 actual = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError as exc:
             return key, expected, f"cannot read: {exc.strerror}"
@@ -287,7 +287,7 @@ def _install_all(audit: _Audit, projects: dict[str, Project], install: Installer
             continue
         key = f"{name}/{wheel.filename}"
         with audit.store.local_paths([key]) as paths:
-            error = install(project.name, paths[key])
+            error = install(project.name, Path(paths[key]))
         if error:
             audit.add("install", key, error)
         else:

@@ -13,7 +13,6 @@ import dataclasses
 import functools
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -358,7 +357,7 @@ def _read_files(
             entry = catalogs[folder.name].files.get(key.rpartition("/")[2])
             published = entry.sha256 if entry is not None else None
             # a file in the wrong folder is not read
-            items.append((key, os.fspath(paths[key]), folder.name, published))
+            items.append((key, paths[key], folder.name, published))
         read = functools.partial(_read_and_keep, workers.token)
         outcomes, places = read_many(read, items, [paths[key] for key in keys], progress, workers)
     kept: dict[NormalizedName, dict[str, int]] = {}

@@ -120,7 +120,7 @@ def _copy_files(
         keys = [f"{project.name}/{entry.filename}" for entry in batch]
         with source.local_paths(keys) as paths:
             for key, entry in zip(keys, batch, strict=True):
-                _copy_one(source, destination, key, entry, paths[key], report)
+                _copy_one(source, destination, key, entry, Path(paths[key]), report)
                 if progress:
                     progress(key, entry.size)
     for entry in project.files:

@@ -131,9 +131,10 @@ class Store(Protocol):
 
     def stat(self, key: str) -> ObjectInfo | None: ...
 
-    def local_paths(self, keys: Sequence[str]) -> AbstractContextManager[Mapping[str, Path]]:
+    def local_paths(self, keys: Sequence[str]) -> AbstractContextManager[Mapping[str, str]]:
         """Local files holding these objects' bytes while the context is open (the files
-        themselves for a folder store, downloaded copies for a bucket)."""
+        themselves for a folder store, downloaded copies for a bucket), as text: a cold run
+        asks for thousands, and they go to worker processes."""
         ...
 
     def create(

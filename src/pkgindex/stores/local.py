@@ -127,7 +127,7 @@ class LocalStore:
         """One ``scandir``, and one ``stat`` per sized entry: this runs for every folder of the
         index on every run. Stale temporary files of dead writers are removed under the lock."""
         try:
-            path = self._folder(check_key(folder))
+            path = self._folder(check_key(folder))  # as text: no Path per folder
         except StoreError as exc:
             return Listing(sizes={}, names=frozenset(), problems=(exc,))
         try:
@@ -191,8 +191,8 @@ class LocalStore:
         return ObjectInfo(size=status.st_size, etag=_etag(status))
 
     @contextlib.contextmanager
-    def local_paths(self, keys: Sequence[str]) -> Iterator[Mapping[str, Path]]:
-        yield {key: self._path(key) for key in keys}
+    def local_paths(self, keys: Sequence[str]) -> Iterator[Mapping[str, str]]:
+        yield {key: self._file(key) for key in keys}
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -262,12 +262,13 @@ class LocalStore:
             self._folder(folder)
         return f"{self._base}/{key}"
 
-    def _folder(self, folder: str) -> Path:
+    def _folder(self, folder: str) -> str:
+        path = f"{self._base}/{folder}"
         if folder not in self._checked:
-            if (self.root / folder).is_symlink():
+            if os.path.islink(path):
                 raise linked_folder_error(folder)
             self._checked.add(folder)  # mutate: skip (saves the next lstat)
-        return self.root / folder
+        return path
 
 
 class _Etags(Mapping[str, str]):

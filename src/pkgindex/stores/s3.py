@@ -229,19 +229,17 @@ class BucketStore:
         return ObjectInfo(size=int(reply["ContentLength"]), etag=reply["ETag"])
 
     @contextlib.contextmanager
-    def local_paths(self, keys: Sequence[str]) -> Iterator[Mapping[str, Path]]:
+    def local_paths(self, keys: Sequence[str]) -> Iterator[Mapping[str, str]]:
         """Download the objects into a temporary folder (in parallel), removed afterwards."""
         with tempfile.TemporaryDirectory(prefix="pkgindex-s3-") as temporary:
             paths = {
-                key: Path(temporary) / str(number) / key.rpartition("/")[2]
+                key: os.path.join(temporary, str(number), key.rpartition("/")[2])
                 for number, key in enumerate(keys)
             }
 
             def download(key: str) -> None:
-                paths[key].parent.mkdir()
-                self._call(
-                    self.client.download_file, key, self.bucket, self._key(key), str(paths[key])
-                )
+                os.mkdir(os.path.dirname(paths[key]))
+                self._call(self.client.download_file, key, self.bucket, self._key(key), paths[key])
 
             if len(keys) < 2:
                 for key in keys:
@@ -382,7 +380,7 @@ class BucketStore:
         if existing.etag.strip('"') == _md5(source):  # a simple upload's ETag is its MD5
             return True
         with self.local_paths([key]) as paths:  # multipart or encrypted: compare the bytes
-            return _sha256(paths[key]) == _sha256(source)
+            return _sha256(Path(paths[key])) == _sha256(source)
 
     def _pages(self, start: str, *, flat: bool = False) -> Iterator[dict[str, Any]]:
         paginator = self.client.get_paginator("list_objects_v2")
