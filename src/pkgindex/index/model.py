@@ -119,6 +119,8 @@ class Project:
         return Project.from_files(self.name, files, status=self.status, removed=self.removed)
 
     def tombstone(self, filename: str) -> Tombstone | None:
+        if not self.removed:  # mutate: skip (speed only: a cold run asks for every file)
+            return None
         return next((t for t in reversed(self.removed) if t.filename == filename), None)
 
     @property
