@@ -53,6 +53,7 @@ PEERS = ("simple503", "dumb-pypi")
 FLOOR = "floor (benchmarks/floor.py)"
 DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 RACY_SECONDS = 1.1  # src/pkgindex/stores/local.py RACY_NS, and a margin
+HASHLIB_RUNS = 3  # measurements of plain hashlib's speed (median)
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,9 +571,14 @@ def bench_corpus(
     hashing: dict[str, float] = {}
     if spec.payload_kib:
         cores = os.cpu_count() or 1
-        hashing["hashlib sequential"] = hashlib_speed(paths, 1)
+        # the median of three runs each, as pkgindex's read step is the median of its cold runs
+        hashing["hashlib sequential"] = statistics.median(
+            hashlib_speed(paths, 1) for _ in range(HASHLIB_RUNS)
+        )
         for threads in sorted({2, cores}):
-            hashing[f"hashlib, {threads} threads"] = hashlib_speed(paths, threads)
+            hashing[f"hashlib, {threads} threads"] = statistics.median(
+                hashlib_speed(paths, threads) for _ in range(HASHLIB_RUNS)
+            )
     new = NewWheels(corpus, spec.payload_kib, work / "incoming")
     runners: list[tuple[str, Callable[[], Result]]] = [
         ("pkgindex", lambda: bench_ours(corpus, work, new, repeat, cold)),
