@@ -361,9 +361,8 @@ def _read_files(
         read = functools.partial(_read_and_keep, workers.token)
         outcomes, places = read_many(read, items, [paths[key] for key in keys], progress, workers)
     kept: dict[NormalizedName, dict[str, int]] = {}
-    for key, outcome, place in zip(
-        keys, outcomes, places, strict=True
-    ):  # mutate: skip (equal lengths)
+    results = zip(keys, outcomes, places, strict=True)  # mutate: skip (equal lengths)
+    for key, outcome, place in results:
         folder = wanted[key]
         filename = key.rpartition("/")[2]
         if outcome is None:
