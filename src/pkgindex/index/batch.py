@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import pickle
 import select
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -88,7 +87,7 @@ class Workers:
         chunks = _chunks(list(range(len(items))), self.count)
         # the function (with what it is bound to: a store, the names on the index) is pickled
         # once, not once per chunk; each worker unpickles it once (_unpickled)
-        payload = pickle.dumps(function, pickle.HIGHEST_PROTOCOL)
+        payload = _pickled(function)
         where = [1 + number % len(pools) for number in range(len(chunks))]
         pending: list[futures.Future[list[R]]] = [
             pools[where[number] - 1].submit(_run_chunk, payload, [items[i] for i in chunk])
@@ -132,7 +131,7 @@ class Workers:
         queued: list[_Queued[R]] = []
         payload = b""
         if any(place != HERE for place in indexes):
-            payload = pickle.dumps(function, pickle.HIGHEST_PROTOCOL)
+            payload = _pickled(function)
             for place, chosen in indexes.items():
                 if place != HERE:
                     chunks = _chunks(chosen, self.count, _PLACED_CHUNKS_PER_WORKER)
@@ -252,8 +251,16 @@ def _run_chunk(payload: bytes, chunk: Sequence[T]) -> list[R]:
     return [function(item) for item in chunk]
 
 
+def _pickled(function: Callable[..., object]) -> bytes:
+    import pickle  # deferred: only work sent to workers is pickled (add and warm runs send none)
+
+    return pickle.dumps(function, pickle.HIGHEST_PROTOCOL)
+
+
 @functools.lru_cache(maxsize=1)
 def _unpickled(payload: bytes) -> Any:
+    import pickle
+
     return pickle.loads(payload)
 
 

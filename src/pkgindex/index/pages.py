@@ -8,7 +8,6 @@ StaleError, and the caller re-reads, merges and tries again.
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
@@ -136,6 +135,8 @@ def write_pages(
 
 def backoff(attempt: int) -> float:
     """Seconds to wait after a lost race: random ("full jitter"), growing, at most 2 s."""
+    import random  # deferred: only a lost race waits
+
     return random.uniform(0, min(2.0, 0.05 * 2**attempt))
 
 
