@@ -237,14 +237,40 @@ def cold_runs(
     return runs, target
 
 
-def bench_ours(corpus: Path, work: Path, new: NewWheels, repeat: int, cold: int) -> Result:
+@dataclass(frozen=True, slots=True)
+class ColdTool:
+    """How to make a fresh copy for a tool's first run, and the command of that run."""
+
+    name: str
+    fresh: Callable[[int], Path]
+    command: Callable[[Path], list[str | Path]]
+
+
+Cold = tuple[list[Run], Path]  # a tool's first runs, and the copy of its last one
+
+
+def interleaved_cold_runs(tools: Sequence[ColdTool], count: int) -> dict[str, Cold]:
+    """Every tool's first runs, in rounds: each round runs each tool once, in an order that
+    turns, so no tool always runs first or last. The scratch folder only grows (nothing is
+    deleted, see cold_runs), and creating files gets slower as it grows (on tmpfs, 14,000
+    files took 0.08 s in an empty file system and 0.23 s late in a run): a tool measured after
+    all the others' copies would pay for them."""
+    runs: dict[str, list[Run]] = {tool.name: [] for tool in tools}
+    last: dict[str, Path] = {}
+    for attempt in range(count):
+        turn = attempt % len(tools)
+        for tool in [*tools[turn:], *tools[:turn]]:
+            last[tool.name] = tool.fresh(attempt)
+            runs[tool.name].append(measure(tool.command(last[tool.name]), env=pkgindex_env()))
+    return {name: (runs[name], last[name]) for name in runs}
+
+
+def bench_ours(
+    corpus: Path, work: Path, new: NewWheels, repeat: int, cold: int, first: Cold
+) -> Result:
     env = pkgindex_env()
     result = Result("pkgindex")
-    result.cold, root = cold_runs(
-        cold,
-        lambda n: link_tree(corpus, work / f"ours-{n}"),
-        lambda root: pkgindex_command("generate", root, "-q"),
-    )
+    result.cold, root = first
     # the first run after the cold one lists every folder again (the cold run wrote into all
     # of them: docs/generate.md); it is reported on its own, the warm runs are the ones after it
     # where a cold run's time goes: the steps it reports with --json (separate runs: -q prints
@@ -289,15 +315,13 @@ def bench_ours(corpus: Path, work: Path, new: NewWheels, repeat: int, cold: int)
     return result
 
 
-def bench_floor(corpus: Path, work: Path, cold: int) -> Result:
+def floor_tool(corpus: Path, work: Path) -> ColdTool:
     """benchmarks/floor.py: hash, read METADATA, write the same files, a process per core."""
-    result = Result(FLOOR)
-    result.cold, _root = cold_runs(
-        cold,
+    return ColdTool(
+        FLOOR,
         lambda n: link_tree(corpus, work / f"floor-{n}"),
         lambda root: [sys.executable, REPO_ROOT / "benchmarks" / "floor.py", root],
     )
-    return result
 
 
 def library_warm(root: Path, repeat: int) -> list[Run]:
@@ -329,13 +353,17 @@ def check_ours(root: Path) -> None:
         raise SystemExit(f"benchmark: pkgindex listed {listed} files, the corpus has {files}")
 
 
-def bench_minimal(corpus: Path, work: Path, new: NewWheels, repeat: int, cold: int) -> Result:
-    result = Result("minimal script")
-    result.cold, root = cold_runs(
-        cold,
+def minimal_tool(corpus: Path, work: Path) -> ColdTool:
+    return ColdTool(
+        "minimal script",
         lambda n: link_tree(corpus, work / f"minimal-{n}"),
         lambda root: [sys.executable, __file__, "--run-minimal", root],
     )
+
+
+def bench_minimal(new: NewWheels, repeat: int, first: Cold) -> Result:
+    result = Result("minimal script")
+    result.cold, root = first
     command = [sys.executable, __file__, "--run-minimal", root]
     result.warm = [measure(command) for _ in range(repeat)]
     for _ in range(repeat):
@@ -362,15 +390,17 @@ def run_minimal(root: Path) -> None:
     (root / "index.html").write_text(f"<!DOCTYPE html>\n<html><body>\n{items}</body></html>\n")
 
 
-def bench_simple503(
-    tool: Path, corpus: Path, work: Path, new: NewWheels, repeat: int, cold: int
-) -> Result:
-    result = Result("simple503")
-    result.cold, root = cold_runs(
-        cold,
+def simple503_tool(tool: Path, corpus: Path, work: Path) -> ColdTool:
+    return ColdTool(
+        "simple503",
         lambda n: link_tree(corpus, work / f"simple503-{n}", flat=True),
         lambda root: [tool, root, "--sort"],  # in place: moves wheels into project folders
     )
+
+
+def bench_simple503(tool: Path, new: NewWheels, repeat: int, first: Cold) -> Result:
+    result = Result("simple503")
+    result.cold, root = first
     command = [tool, root, "--sort"]
     result.warm = [measure(command) for _ in range(repeat)]
     for _ in range(repeat):
@@ -379,21 +409,31 @@ def bench_simple503(
     return result
 
 
-def bench_dumb_pypi(
-    tool: Path, corpus: Path, work: Path, new: NewWheels, repeat: int, cold: int
-) -> Result:
-    names = [p.name for p in dist_paths(corpus)]
+DUMB_PYPI_OPTIONS = ("--packages-url", "../../pool/", "--no-generate-timestamp")
+
+
+def dumb_pypi_tool(tool: Path, corpus: Path, work: Path) -> ColdTool:
+    """dumb-pypi, given the list of the corpus's filenames (written here)."""
     lists = work / "dumb-pypi-lists"
     lists.mkdir(parents=True)
     current = lists / "packages-0.txt"
-    current.write_text("\n".join(names) + "\n")
-    options = ["--packages-url", "../../pool/", "--no-generate-timestamp"]
-    result = Result("dumb-pypi")
-    result.cold, out = cold_runs(
-        cold,
+    current.write_text("\n".join(p.name for p in dist_paths(corpus)) + "\n")
+    return ColdTool(
+        "dumb-pypi",
         lambda n: work / f"dumb-pypi-{n}",
-        lambda out: [tool, "--output-dir", out, *options, "--package-list", current],
+        lambda out: [tool, "--output-dir", out, *DUMB_PYPI_OPTIONS, "--package-list", current],
     )
+
+
+def bench_dumb_pypi(
+    tool: Path, corpus: Path, work: Path, new: NewWheels, repeat: int, first: Cold
+) -> Result:
+    names = [p.name for p in dist_paths(corpus)]
+    lists = work / "dumb-pypi-lists"
+    current = lists / "packages-0.txt"
+    options = list(DUMB_PYPI_OPTIONS)
+    result = Result("dumb-pypi")
+    result.cold, out = first
     base = [tool, "--output-dir", out, *options]
     warm = [*base, "--package-list", current, "--previous-package-list", current]
     result.warm = [measure(warm) for _ in range(repeat)]
@@ -580,23 +620,40 @@ def bench_corpus(
                 hashlib_speed(paths, threads) for _ in range(HASHLIB_RUNS)
             )
     new = NewWheels(corpus, spec.payload_kib, work / "incoming")
+    compared = [
+        ColdTool(
+            "pkgindex",
+            lambda n: link_tree(corpus, work / f"ours-{n}"),
+            lambda root: pkgindex_command("generate", root, "-q"),
+        ),
+        minimal_tool(corpus, work),
+        floor_tool(corpus, work),
+    ]
+    if "simple503" in tools:
+        compared.append(simple503_tool(tools["simple503"], corpus, work))
+    if "dumb-pypi" in tools:
+        compared.append(dumb_pypi_tool(tools["dumb-pypi"], corpus, work))
+    print(f"benchmark:   first runs, {cold} rounds of every tool …", file=sys.stderr)
+    first = interleaved_cold_runs(compared, cold)
     runners: list[tuple[str, Callable[[], Result]]] = [
-        ("pkgindex", lambda: bench_ours(corpus, work, new, repeat, cold)),
-        ("minimal", lambda: bench_minimal(corpus, work, new, repeat, cold)),
-        ("floor", lambda: bench_floor(corpus, work, cold)),
+        ("pkgindex", lambda: bench_ours(corpus, work, new, repeat, cold, first["pkgindex"])),
+        ("minimal", lambda: bench_minimal(new, repeat, first["minimal script"])),
+        ("floor", lambda: Result(FLOOR, cold=first[FLOOR][0])),
     ]
     if "simple503" in tools:
         runners.append(
             (
                 "simple503",
-                lambda: bench_simple503(tools["simple503"], corpus, work, new, repeat, cold),
+                lambda: bench_simple503(tools["simple503"], new, repeat, first["simple503"]),
             )
         )
     if "dumb-pypi" in tools:
         runners.append(
             (
                 "dumb-pypi",
-                lambda: bench_dumb_pypi(tools["dumb-pypi"], corpus, work, new, repeat, cold),
+                lambda: bench_dumb_pypi(
+                    tools["dumb-pypi"], corpus, work, new, repeat, first["dumb-pypi"]
+                ),
             )
         )
     results = []
