@@ -136,3 +136,10 @@ def test_files_read_in_two_processes_meet_where_their_folder_is_written(
         page = json.loads((tmp_path / folder.name / "index.json").read_bytes())
         assert [file["filename"] for file in page["files"]] == sorted(folder.sizes)
         assert len(list((tmp_path / folder.name).glob("*.metadata"))) == 2
+
+
+def test_jobs_that_may_go_anywhere_go_where_the_fewest_jobs_are() -> None:
+    # two jobs placed in worker 1 and one here: the free ones fill this process up first
+    assert refresh._spread([1, 1, None, None, None, HERE], 2) == [1, 1, HERE, HERE, 1, HERE]
+    assert refresh._spread([None] * 5, 3) == [0, 1, 2, 0, 1]
+    assert refresh._spread([None, None], 1) == [HERE, HERE]

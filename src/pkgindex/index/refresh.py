@@ -367,31 +367,33 @@ def _read_files(
         filename = key.rpartition("/")[2]
         if outcome is None:
             kept.setdefault(folder.name, {})[filename] = place
-        elif outcome[0] is None:
+        elif outcome[0] == "changed":
             entry = catalogs[folder.name].files[filename]
             problems.append(_changed_error(folder, entry, "its sha256 differs"))
         else:  # where, like layouts
-            message = f"{folder.name}/{outcome[0]}"
-            problems.append(InvalidDistributionError(message, hint=outcome[1]))
+            message = f"{folder.name}/{outcome[1]}"
+            problems.append(InvalidDistributionError(message, hint=outcome[2]))
     return kept
 
 
 # a file to read: its key, its local path, its folder's project, its sha256 if published
-_ReadItem = tuple[str, str, str, str | None]
+_ReadItem = tuple[str, str, str, str | None]  # mutate: skip (a type, not a value)
+# a file that was not kept: ("invalid", message, hint), or ("changed", "", None) for a
+# published file whose bytes changed (problems cross process borders as tuples)
+_NotKept = tuple[Literal["invalid", "changed"], str, str | None]  # mutate: skip (a type)
 
 
-def _read_and_keep(token: str, item: _ReadItem) -> tuple[str | None, str | None] | None:
-    """Read one file and keep what was read in this process, for writing its folder: None.
-    A problem is (message, hint) for an invalid file, (None, None) for a published file whose
-    bytes changed (they cross process borders as tuples)."""
+def _read_and_keep(token: str, item: _ReadItem) -> _NotKept | None:
+    """Read one file and keep what was read in this process, for writing its folder: None;
+    or why it was not kept."""
     key, path, project, published = item
     outcome = inspect_one((path, project))
     if isinstance(outcome, tuple):
         if published is not None and sha256_file(Path(path)) != published:
-            return None, None
-        return outcome
+            return "changed", "", None
+        return "invalid", outcome[0], outcome[1]
     if published is not None and outcome.sha256 != published:
-        return None, None
+        return "changed", "", None
     keep(token, key, outcome)
     return None
 
@@ -463,7 +465,7 @@ def _taken(workers: Workers, keys: list[str], places: list[int]) -> dict[str, In
 
 def _spread(places: Sequence[int | None], count: int) -> list[int]:
     """Places for the jobs that may go anywhere: each to the place with the fewest jobs."""
-    load = [0] * count
+    load = [0] * count  # mutate: skip (the same start everywhere: the same choices)
     for place in places:
         if place is not None:
             load[place] += 1
@@ -511,7 +513,7 @@ _Written = tuple[NormalizedName, list[str], str, ProjectSummary, list[str]]
 def _write_mode(store: Store, folders: int, workers: Workers) -> _WriteMode:
     # serial, processes or threads: the same bytes, at different speeds
     if folders < _PARALLEL_FOLDERS or workers.count < 2:  # mutate: skip (speed only)
-        return "here"
+        return "here"  # mutate: skip (speed only: any mode but these two writes here)
     return "processes" if store.writes_in_processes else "threads"  # mutate: skip (speed only)
 
 
@@ -531,7 +533,7 @@ def _run_writes(
     if mode == "processes":
         move = functools.partial(_move_here, workers)
         return workers.map_at(write, jobs, places, move)
-    if mode == "threads":
+    if mode == "threads":  # mutate: skip (speed only: threads or here, the same bytes)
         from concurrent.futures import ThreadPoolExecutor  # deferred: only for big batches
 
         with ThreadPoolExecutor(max_workers=4) as pool:  # mutate: skip (speed only)
