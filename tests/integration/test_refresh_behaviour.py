@@ -495,6 +495,7 @@ def test_one_problem_is_raised_as_itself(root: Path, make_wheel: MakeWheel) -> N
         index.generate(LocalStore(root), clock=at(T1))
     assert raised.value.message.startswith("dace/dace-4.0-py3-none-any.whl: ")
     assert "notdace" in raised.value.message
+    assert raised.value.hint == "rename the file to match its metadata, or rebuild it"
 
 
 # --- add --------------------------------------------------------------------------------------

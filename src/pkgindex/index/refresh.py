@@ -367,7 +367,7 @@ def _read_files(
         filename = key.rpartition("/")[2]
         if outcome is None:
             kept.setdefault(folder.name, {})[filename] = place
-        elif outcome[0] == "changed":
+        elif outcome[0]:  # published with other bytes
             entry = catalogs[folder.name].files[filename]
             problems.append(_changed_error(folder, entry, "its sha256 differs"))
         else:  # where, like layouts
@@ -378,9 +378,9 @@ def _read_files(
 
 # a file to read: its key, its local path, its folder's project, its sha256 if published
 _ReadItem = tuple[str, str, str, str | None]  # mutate: skip (a type, not a value)
-# a file that was not kept: ("invalid", message, hint), or ("changed", "", None) for a
-# published file whose bytes changed (problems cross process borders as tuples)
-_NotKept = tuple[Literal["invalid", "changed"], str, str | None]  # mutate: skip (a type)
+# why a file was not kept: (False, message, hint) when it is invalid, (True, None, None) when
+# it was published with other bytes (problems cross process borders as tuples)
+_NotKept = tuple[bool, str | None, str | None]  # mutate: skip (a type, not a value)
 
 
 def _read_and_keep(token: str, item: _ReadItem) -> _NotKept | None:
@@ -390,10 +390,10 @@ def _read_and_keep(token: str, item: _ReadItem) -> _NotKept | None:
     outcome = inspect_one((path, project))
     if isinstance(outcome, tuple):
         if published is not None and sha256_file(Path(path)) != published:
-            return "changed", "", None
-        return "invalid", outcome[0], outcome[1]
+            return True, None, None
+        return False, outcome[0], outcome[1]
     if published is not None and outcome.sha256 != published:
-        return "changed", "", None
+        return True, None, None
     keep(token, key, outcome)
     return None
 
