@@ -356,8 +356,18 @@ def _worker_context() -> multiprocessing.context.BaseContext:
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    # each worker starts with the modules that read files and write folders loaded
-    context.set_forkserver_preload([__name__, "pkgindex.index.refresh"])
+    # each worker starts with the modules that read files and write folders loaded, those a
+    # run imports only once it reads a file included (the fork server imports them while the
+    # command lists the folders)
+    context.set_forkserver_preload(
+        [
+            __name__,
+            "pkgindex.index.refresh",
+            "pkgindex.index.archive",
+            "pkgindex.index.headers",
+            "packaging.specifiers",
+        ]
+    )
     return context
 
 
