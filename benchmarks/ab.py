@@ -26,16 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.generate import CONSOLE_SCRIPT, link_tree
-
-
-def compile_tree(source: Path) -> None:
-    """Write the tree's .pyc files, as `pip install` does (see compile_bytecode)."""
-    subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(source)],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+from benchmarks.generate import CONSOLE_SCRIPT, compile_bytecode, link_tree
 
 
 def cold_run(source: Path, corpus: Path, copy: Path) -> tuple[float, dict[str, float]]:
@@ -67,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.corpus import write_corpus
 
     for tree in args.trees:
-        compile_tree(tree)
+        compile_bytecode(tree)
     with tempfile.TemporaryDirectory(prefix="pkgindex-ab-", dir=args.workdir) as scratch:
         corpus = Path(scratch) / "corpus"
         write_corpus(corpus, projects=args.projects, versions=args.versions)

@@ -209,11 +209,11 @@ def pkgindex_env() -> dict[str, str]:
     }
 
 
-def compile_bytecode() -> None:
+def compile_bytecode(source: Path = REPO_ROOT / "src" / "pkgindex") -> None:
     """Write the .pyc files of pkgindex, as `pip install` does: with PYTHONDONTWRITEBYTECODE
     set (as on this machine) a checkout would otherwise compile every module on every run."""
     subprocess.run(
-        [sys.executable, "-m", "compileall", "-q", str(REPO_ROOT / "src" / "pkgindex")],
+        [sys.executable, "-m", "compileall", "-q", str(source)],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -412,11 +412,15 @@ def bench_simple503(tool: Path, new: NewWheels, repeat: int, first: Cold) -> Res
 DUMB_PYPI_OPTIONS = ("--packages-url", "../../pool/", "--no-generate-timestamp")
 
 
+def dumb_pypi_list(work: Path, number: int) -> Path:
+    """The list of filenames given to dumb-pypi: the corpus's (0), then one more file each."""
+    return work / "dumb-pypi-lists" / f"packages-{number}.txt"
+
+
 def dumb_pypi_tool(tool: Path, corpus: Path, work: Path) -> ColdTool:
     """dumb-pypi, given the list of the corpus's filenames (written here)."""
-    lists = work / "dumb-pypi-lists"
-    lists.mkdir(parents=True)
-    current = lists / "packages-0.txt"
+    current = dumb_pypi_list(work, 0)
+    current.parent.mkdir(parents=True)
     current.write_text("\n".join(p.name for p in dist_paths(corpus)) + "\n")
     return ColdTool(
         "dumb-pypi",
@@ -429,8 +433,7 @@ def bench_dumb_pypi(
     tool: Path, corpus: Path, work: Path, new: NewWheels, repeat: int, first: Cold
 ) -> Result:
     names = [p.name for p in dist_paths(corpus)]
-    lists = work / "dumb-pypi-lists"
-    current = lists / "packages-0.txt"
+    current = dumb_pypi_list(work, 0)
     options = list(DUMB_PYPI_OPTIONS)
     result = Result("dumb-pypi")
     result.cold, out = first
@@ -439,7 +442,7 @@ def bench_dumb_pypi(
     result.warm = [measure(warm) for _ in range(repeat)]
     for number in range(1, repeat + 1):
         names.append(new.write().name)
-        following = lists / f"packages-{number}.txt"
+        following = dumb_pypi_list(work, number)
         following.write_text("\n".join(names) + "\n")
         command = [*base, "--package-list", following, "--previous-package-list", current]
         result.add.append(measure(command))

@@ -56,7 +56,7 @@ def classify(path: Path) -> RootCheck:
         return RootCheck(kind="index")
     folders = sorted((entry for entry in entries if entry.is_dir()), key=lambda e: e.name)
     for entry in folders:
-        if _may_be_index_root(entry.path) and _is_index_root(Path(entry.path)):
+        if _is_index_root(entry.path):
             return RootCheck(kind="above-index", related=Path(entry.path))
     if any(_is_project_folder(Path(entry.path)) for entry in folders):
         return RootCheck(kind="index")
@@ -98,17 +98,14 @@ def _refusal(path: Path, found: RootCheck) -> ConfigError:
     )
 
 
-def _is_index_root(path: Path) -> bool:
-    """PATH has pkgindex.toml or a root index.json written by pkgindex."""
-    return (path / CONFIG_FILENAME).is_file() or _page_kind(path / PAGE_JSON) == "root"
-
-
-def _may_be_index_root(folder: str) -> bool:
-    """Whether FOLDER has either file that makes an index root: two stat calls, the cheap test
-    run on each subfolder of a new index (thousands on a first run)."""
-    return os.path.isfile(os.path.join(folder, CONFIG_FILENAME)) or os.path.isfile(
-        os.path.join(folder, PAGE_JSON)
-    )
+def _is_index_root(path: str | os.PathLike[str]) -> bool:
+    """PATH has pkgindex.toml or a root index.json written by pkgindex. Run on each subfolder
+    of a new index (thousands on a first run): a folder without either costs two stat calls."""
+    folder = os.fspath(path)
+    if os.path.isfile(os.path.join(folder, CONFIG_FILENAME)):
+        return True
+    page = os.path.join(folder, PAGE_JSON)
+    return os.path.isfile(page) and _page_kind(Path(page)) == "root"
 
 
 def _is_project_folder(path: Path) -> bool:
