@@ -190,3 +190,21 @@ def test_a_files_sort_key_is_computed_once_and_does_not_change_equality() -> Non
     assert key == (Version("1.10"), "dace-1.10-py3-none-any.whl")
     assert file.sort_key is key  # cached: the version is parsed once
     assert file == same  # whether or not its key was computed
+
+
+def test_a_file_of_a_parsed_version_keeps_that_version_as_its_sort_key() -> None:
+    version = Version("1.10.0rc1")  # written "1.10.0rc1", the same as str(version)
+    file = IndexFile.of_version(
+        version, filename="dace-1.10.0rc1-py3-none-any.whl", sha256="a" * 64, size=10,
+        upload_time=WHEN,
+    )  # fmt: skip
+    assert file.version == "1.10.0rc1"
+    assert file.sort_key[0] is version  # not parsed again
+    assert file.sort_key == (Version("1.10.0rc1"), "dace-1.10.0rc1-py3-none-any.whl")
+    assert file == a_file("1.10.0rc1")  # the same file as one built from the version's text
+    older = IndexFile.of_version(
+        Version("1.9"), filename="dace-1.9-py3-none-any.whl", sha256="b" * 64, size=10,
+        upload_time=WHEN,
+    )  # fmt: skip
+    project = Project.from_files(NAME, [file, older])
+    assert [f.version for f in project.files] == ["1.9", "1.10.0rc1"]

@@ -45,6 +45,14 @@ class IndexFile:
         compare=False,
     )
 
+    @classmethod
+    def of_version(cls, version: Version, **fields: Any) -> IndexFile:
+        """A file whose version is parsed already (from its filename): it is its sort key, not
+        parsed again from ``str(version)``, which compares equal to it."""
+        file = cls(version=str(version), **fields)
+        object.__setattr__(file, "_sort_key", (version, file.filename))  # the cache, filled
+        return file
+
     @property
     def sort_key(self) -> tuple[Version, str]:
         key = self._sort_key

@@ -669,9 +669,9 @@ def _index_file(
             }
         )
         extra["replaced"] = history
-    return IndexFile(
+    return IndexFile.of_version(
+        item.dist.version,
         filename=item.dist.filename,
-        version=str(item.dist.version),
         sha256=item.sha256,
         size=item.size,
         upload_time=now,
