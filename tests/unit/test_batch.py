@@ -40,7 +40,7 @@ def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_pool_takes_chunks_from_the_front_and_this_process_from_the_back() -> None:
     progress: list[tuple[int, int]] = []
     with Workers() as workers:
-        pids = workers.map(
+        pids, _ = workers.map_placed(
             _pid_after_pause, [PAUSE] * ITEMS, lambda done, total: progress.append((done, total))
         )
     assert len(pids) == ITEMS
@@ -60,7 +60,7 @@ def test_the_pool_takes_chunks_from_the_front_and_this_process_from_the_back() -
 def test_results_keep_the_order_of_the_items() -> None:
     items = list(range(1000))
     with Workers() as workers:
-        assert workers.map(_fail_on_negative, items) == [number * 2 for number in items]
+        assert workers.map_placed(_fail_on_negative, items)[0] == [number * 2 for number in items]
 
 
 @pytest.mark.usefixtures("two_cores")
@@ -69,13 +69,13 @@ def test_an_error_in_any_process_is_raised_and_the_rest_is_dropped(where: int) -
     items = list(range(2000))
     items[where] = -1  # the first chunk goes to the pool, the last is done here
     with pytest.raises(ValueError, match="negative: -1"), Workers() as workers:
-        workers.map(_fail_on_negative, items)
+        workers.map_placed(_fail_on_negative, items)
 
 
 def test_one_core_does_everything_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     with Workers() as workers:
-        assert set(workers.map(_pid_after_pause, [0.0] * 10)) == {os.getpid()}
+        assert set(workers.map_placed(_pid_after_pause, [0.0] * 10)[0]) == {os.getpid()}
         assert workers._pools == []  # no process was started
 
 

@@ -67,12 +67,6 @@ class Workers:
         self._pools = []  # what the workers kept ends with them; what this process kept here
         _kept.pop(self.token, None)
 
-    def map(
-        self, function: Callable[[T], R], items: Sequence[T], progress: Progress | None = None
-    ) -> list[R]:
-        """``function`` over ``items``, results in order (see :meth:`map_placed`)."""
-        return self.map_placed(function, items, progress)[0]
-
     def map_placed(
         self, function: Callable[[T], R], items: Sequence[T], progress: Progress | None = None
     ) -> tuple[list[R], list[int]]:

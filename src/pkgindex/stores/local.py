@@ -278,8 +278,8 @@ class _Etags(Mapping[str, str]):
 
     __slots__ = ("_path",)
 
-    def __init__(self, path: StrPath) -> None:
-        self._path = os.fspath(path)
+    def __init__(self, path: str) -> None:
+        self._path = path
 
     def __getitem__(self, name: str) -> str:
         try:
